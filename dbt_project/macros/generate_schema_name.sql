@@ -1,0 +1,4 @@
+{#- Layers get plain schema names (staging, intermediate, marts, seeds), not target-prefixed ones. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,37 @@
+"""Shared fixtures: a tiny hand-built delivery and a warehouse built from it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+from fixtures.tiny_delivery import write_tiny_delivery  # noqa: E402
+
+
+@pytest.fixture()
+def tiny_delivery(tmp_path: Path) -> Path:
+    return write_tiny_delivery(tmp_path / "delivery")
+
+
+@pytest.fixture(scope="module")
+def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny delivery ingested and built with dbt (module-scoped: built once per module)."""
+    from warehouse.db import connect
+    from warehouse.dbt_driver import run_dbt
+    from warehouse.ingest import ingest
+
+    root = tmp_path_factory.mktemp("tiny_warehouse")
+    delivery = write_tiny_delivery(root / "delivery")
+    db = root / "warehouse.duckdb"
+    con = connect(db)
+    ingest(con, delivery)
+    con.close()
+    outcome = run_dbt(db, ["build"])
+    assert outcome.success, outcome.failures
+    return db

@@ -1,0 +1,207 @@
+"""The ``warehouse`` command line: generate, ingest, build, refresh, sql, status, and the statistics."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from warehouse.config import resolve_db
+
+app = typer.Typer(
+    help="Relational data warehouse for life-course criminology on CBS register microdata.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Warehouse database file (default: $WAREHOUSE_DB or ./warehouse.duckdb)."),
+]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    delivery: Annotated[Path, typer.Argument(help="Delivery folder with CBS table files (.sav, .csv, .parquet).")],
+    db: DbOption = None,
+) -> None:
+    """Validate a delivery and apply it atomically to the raw layer (no-op if already applied)."""
+    from warehouse.db import connect
+    from warehouse.ingest import DeliveryRejected, ingest as run_ingest
+
+    path = resolve_db(db)
+    con = connect(path)
+    try:
+        with console.status("ingesting") as status:
+            result = run_ingest(con, delivery, progress=lambda msg: status.update(msg))
+    except DeliveryRejected as error:
+        _fail(str(error), code=2)
+    finally:
+        con.close()
+    if not result.applied:
+        console.print(f"delivery {result.delivery_id}: {result.message}")
+        return
+    table = Table(title=f"delivery {result.delivery_id} applied in {result.seconds:.1f} s")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in sorted(result.tables.items()):
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    if result.skipped_files:
+        console.print(f"skipped (not a warehouse table): {', '.join(result.skipped_files)}")
+
+
+@app.command()
+def build(
+    db: DbOption = None,
+    select: Annotated[str | None, typer.Option("--select", "-s", help="dbt selection (default: everything).")] = None,
+) -> None:
+    """Build seeds, staging, intermediate and marts with dbt, and run the dbt tests."""
+    from warehouse.dbt_driver import run_dbt
+
+    path = resolve_db(db)
+    if not path.exists():
+        _fail(f"{path} does not exist: run `warehouse ingest DIR` first")
+    started = time.perf_counter()
+    args = ["build"] + (["--select", select] if select else [])
+    with console.status("dbt build"):
+        outcome = run_dbt(path, args)
+    if not outcome.success:
+        _fail("dbt build failed:\n" + "\n".join(outcome.failures))
+    console.print(f"dbt build: {outcome.n_nodes} nodes in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def sql(
+    query: Annotated[str | None, typer.Argument(help="SQL query to run (read-only).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Run the query in this .sql file.")] = None,
+    db: DbOption = None,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    limit: Annotated[int, typer.Option(help="Maximum rows to print.")] = 200,
+) -> None:
+    """Run a read-only SQL query against the warehouse."""
+    from warehouse.db import connect
+
+    if (query is None) == (file is None):
+        _fail("give either a QUERY or --file FILE.sql")
+    text = file.read_text() if file is not None else query
+    con = connect(resolve_db(db), read_only=True)
+    try:
+        relation = con.sql(text)
+        if relation is None:
+            _fail("the statement returned no result")
+        columns = relation.columns
+        rows = relation.fetchmany(limit + 1)
+    except Exception as error:  # noqa: BLE001 - show DuckDB's message, not a traceback
+        _fail(str(error).strip())
+    finally:
+        con.close()
+    if csv:
+        import csv as csv_module
+
+        writer = csv_module.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows[:limit])
+        return
+    table = Table()
+    for column in columns:
+        table.add_column(column)
+    for row in rows[:limit]:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    out.print(table)
+    if len(rows) > limit:
+        console.print(f"(more than {limit} rows; use --limit)")
+
+
+@app.command()
+def status(db: DbOption = None) -> None:
+    """Show the deliveries applied and the row counts of every warehouse table."""
+    from warehouse.db import connect
+
+    path = resolve_db(db)
+    con = connect(path, read_only=True)
+    try:
+        rows = con.execute(
+            """
+            select table_schema, table_name, estimated_size
+            from (
+                select schema_name as table_schema, table_name, estimated_size
+                from duckdb_tables() where database_name = current_database()
+            )
+            where table_schema not in ('source_current')
+            order by table_schema, table_name
+            """
+        ).fetchall()
+        counts = []
+        for schema, name, _ in rows:
+            n = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+            counts.append((schema, name, n))
+    finally:
+        con.close()
+    table = Table(title=f"warehouse {path}")
+    table.add_column("schema")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for schema, name, n in counts:
+        table.add_row(schema, name, f"{n:,}")
+    out.print(table)
+
+
+@app.command()
+def deliveries(db: DbOption = None) -> None:
+    """List the delivery history (applied and rolled back)."""
+    from warehouse.db import connect
+
+    con = connect(resolve_db(db), read_only=True)
+    try:
+        rows = con.execute(
+            "select seq, delivery_id, status, n_files, n_rows, round(seconds, 1), source_path "
+            "from meta.deliveries order by seq"
+        ).fetchall()
+    finally:
+        con.close()
+    table = Table(title="deliveries")
+    for column in ("seq", "delivery", "status", "files", "rows", "seconds", "source"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
+    out.print(table)
+
+
+@app.command()
+def rollback(
+    to: Annotated[str, typer.Option("--to", help="Delivery id to return to (see `warehouse deliveries`).")],
+    db: DbOption = None,
+    rebuild: Annotated[bool, typer.Option(help="Rebuild the dbt models afterwards.")] = True,
+) -> None:
+    """Make the warehouse current as of an earlier delivery (later ones are kept but inactive)."""
+    from warehouse.db import connect
+    from warehouse.ingest import rollback_to
+
+    path = resolve_db(db)
+    con = connect(path)
+    try:
+        undone = rollback_to(con, to)
+    except KeyError as error:
+        _fail(str(error))
+    finally:
+        con.close()
+    console.print(f"rolled back: {', '.join(undone) if undone else 'nothing'}")
+    if rebuild:
+        build(db=path, select=None)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,31 @@
+"""Paths and settings shared by the CLI, ingest and the dbt driver."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+SQL_DIR = PROJECT_ROOT / "sql"
+
+DEFAULT_DB = Path("warehouse.duckdb")
+
+
+def resolve_db(db: Path | str | None = None) -> Path:
+    """The warehouse database: ``--db``, else ``$WAREHOUSE_DB``, else ``./warehouse.duckdb``."""
+    if db is not None:
+        return Path(db).resolve()
+    env = os.environ.get("WAREHOUSE_DB")
+    return Path(env).resolve() if env else DEFAULT_DB.resolve()
+
+
+def duckdb_settings() -> dict[str, str]:
+    """Memory and spilling settings for large builds on shared 2-core / 24 GB machines."""
+    return {
+        "memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "8GB"),
+        "threads": os.environ.get("WAREHOUSE_THREADS", str(os.cpu_count() or 2)),
+        "preserve_insertion_order": "false",
+    }

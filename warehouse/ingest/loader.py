@@ -1,0 +1,300 @@
+"""Apply a delivery to the warehouse: validate everything, then load in one transaction.
+
+Layout of the database
+----------------------
+``raw.<table>``              every delivered version of a table, all values as delivered
+                             (strings), plus lineage: ``_delivery_id``, ``_file_id``,
+                             ``_source_file``, ``_row_number``, ``_file_year``
+``meta.deliveries``          one row per applied delivery (sequence, status, checksums, timings)
+``meta.delivery_files``      one row per delivered file (table, year, version, sha256, rows)
+``meta.current_files``       view: the file that is current for each table version slot
+``source_current.<table>``   view: the current rows of each raw table (what dbt reads)
+
+A delivery is applied completely or not at all: files are staged and checked in temporary
+tables, and only when every contract holds are the raw inserts and the meta rows written
+in one DuckDB transaction. A crash (even ``kill -9``) before COMMIT leaves the database as it
+was; DuckDB's write-ahead log makes the COMMIT itself atomic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from warehouse.config import SEEDS_DIR
+from warehouse.ingest.contracts import check_stage, map_columns
+from warehouse.ingest.errors import DeliveryRejected, Violation
+from warehouse.ingest.reader import DeliveredFile, discover, load_to_stage, sha256_file
+from warehouse.layouts import LAYOUTS, TableLayout
+
+LINEAGE_COLUMNS = ("_delivery_id", "_file_id", "_source_file", "_row_number", "_file_year")
+#: Tables an initial delivery must contain (later deliveries may bring any subset).
+CORE_TABLES = ("gbapersoontab", "kindoudertab", "gbahuishoudensbus")
+
+META_DDL = """
+create schema if not exists raw;
+create schema if not exists meta;
+create schema if not exists source_current;
+create table if not exists meta.deliveries (
+    delivery_id varchar primary key,
+    seq integer not null,
+    source_path varchar,
+    status varchar not null,
+    n_files integer,
+    n_rows bigint,
+    seconds double,
+    applied_at timestamp
+);
+create table if not exists meta.delivery_files (
+    file_id varchar primary key,
+    delivery_id varchar not null,
+    file_name varchar not null,
+    table_name varchar not null,
+    file_year integer not null,
+    file_version integer not null,
+    slot integer not null,
+    file_format varchar not null,
+    sha256 varchar not null,
+    n_rows bigint not null,
+    n_bytes bigint not null
+);
+create or replace view meta.current_files as
+select * exclude (slot_rank)
+from (
+    select delivery_files.*, deliveries.seq,
+           row_number() over (
+               partition by delivery_files.table_name, delivery_files.slot
+               order by deliveries.seq desc, delivery_files.file_version desc
+           ) as slot_rank
+    from meta.delivery_files as delivery_files
+    inner join meta.deliveries as deliveries using (delivery_id)
+    where deliveries.status = 'applied'
+)
+where slot_rank = 1;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """Outcome of ``ingest``: what was applied (or that nothing needed applying)."""
+
+    delivery_id: str
+    applied: bool
+    tables: dict[str, int] = field(default_factory=dict)  # table -> rows loaded
+    skipped_files: tuple[str, ...] = ()
+    seconds: float = 0.0
+    message: str = ""
+
+
+def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schemas, meta tables, empty raw tables and the current-version views (idempotent)."""
+    existing = {
+        (row[0], row[1])
+        for row in con.execute("select schema_name, table_name from duckdb_tables() union all "
+                               "select schema_name, view_name from duckdb_views() where not internal").fetchall()
+    }
+    wanted = {("meta", "deliveries"), ("meta", "current_files")}
+    wanted |= {("raw", name) for name in LAYOUTS} | {("source_current", name) for name in LAYOUTS}
+    if wanted <= existing:
+        return
+    con.execute(META_DDL)
+    for layout in LAYOUTS.values():
+        columns = ", ".join(f'"{c.name}" varchar' for c in layout.columns)
+        con.execute(
+            f"create table if not exists raw.{layout.name} ({columns}, _delivery_id varchar, "
+            f"_file_id varchar, _source_file varchar, _row_number bigint, _file_year integer)"
+        )
+        select_columns = ", ".join(f'"{c.name}"' for c in layout.columns)
+        con.execute(
+            f"""
+            create or replace view source_current.{layout.name} as
+            select {select_columns}, _file_year, _delivery_id, _file_id, _row_number
+            from raw.{layout.name}
+            where _file_id in (select file_id from meta.current_files where table_name = '{layout.name}')
+            """
+        )
+
+
+def _is_initialised(con: duckdb.DuckDBPyConnection) -> bool:
+    return (
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'meta' and table_name = 'deliveries'"
+        ).fetchone()[0]
+        > 0
+    )
+
+
+def _load_codes(con: duckdb.DuckDBPyConnection) -> None:
+    parts = []
+    for seed in sorted(SEEDS_DIR.glob("*.csv")):
+        parts.append(
+            f"select '{seed.stem}' as codelist, trim(cast(code as varchar)) as code "
+            f"from read_csv('{seed}', all_varchar = true, header = true)"
+        )
+    con.execute("create or replace temp table _codes as " + " union all ".join(parts))
+
+
+def delivery_id_for(files: list[tuple[str, str]]) -> str:
+    """Content address of a delivery: hash over (file name, sha256) of its recognised files."""
+    digest = hashlib.sha256()
+    for name, checksum in sorted(files):
+        digest.update(f"{name}\0{checksum}\n".encode())
+    return "D" + digest.hexdigest()[:12]
+
+
+def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> IngestResult:
+    """Validate and apply the delivery in ``folder``; raises :class:`DeliveryRejected`."""
+    started = time.perf_counter()
+    folder = folder.resolve()
+    if not folder.is_dir():
+        raise DeliveryRejected(str(folder), [Violation(str(folder), "no delivery", "folder does not exist")])
+    files, violations, skipped = discover(folder)
+    if not files:
+        violations.append(Violation(folder.name, "no tables", "no recognised CBS table files in the folder"))
+        raise DeliveryRejected(folder.name, violations)
+    checksums = {f.path.name: sha256_file(f.path) for f in files}
+    delivery_id = delivery_id_for(list(checksums.items()))
+    initialised = _is_initialised(con)
+    already = None
+    if initialised:
+        already = con.execute("select status from meta.deliveries where delivery_id = ?", [delivery_id]).fetchone()
+    if already is not None and already[0] == "applied":
+        return IngestResult(delivery_id, False, skipped_files=tuple(skipped), message="already applied: nothing to do")
+
+    first_delivery = (
+        not initialised
+        or con.execute("select count(*) from meta.deliveries where status = 'applied'").fetchone()[0] == 0
+    )
+    if first_delivery:
+        present = {f.layout.name for f in files}
+        for table in CORE_TABLES:
+            if table not in present:
+                violations.append(
+                    Violation(folder.name, "missing table", f"the first delivery must contain {LAYOUTS[table].file_stem} ({table})")
+                )
+
+    _load_codes(con)
+    staged: list[tuple[DeliveredFile, str, dict[str, str], int]] = []
+    for index, delivered in enumerate(files):
+        if progress is not None:
+            progress(f"checking {delivered.path.name}")
+        stage = f"_stage_{index}"
+        columns, read_violations = load_to_stage(con, delivered, stage)
+        if read_violations:
+            violations.extend(read_violations)
+            continue
+        mapping, map_violations = map_columns(delivered.layout, columns, delivered.path.name)
+        violations.extend(map_violations)
+        violations.extend(check_stage(con, delivered.layout, stage, mapping, delivered.path.name))
+        n_rows = con.execute(f"select count(*) from {stage}").fetchone()[0]
+        staged.append((delivered, stage, mapping.delivered, n_rows))
+    if violations:
+        _drop_stages(con, staged)
+        raise DeliveryRejected(folder.name, violations)
+
+    tables: dict[str, int] = {}
+    con.execute("begin transaction")
+    try:
+        init_warehouse(con)
+        seq = con.execute("select coalesce(max(seq), 0) + 1 from meta.deliveries").fetchone()[0]
+        for delivered, stage, mapping, n_rows in staged:
+            if progress is not None:
+                progress(f"loading {delivered.path.name}")
+            file_id = f"{delivery_id}:{delivered.path.name}"
+            _insert_raw(con, delivered.layout, stage, mapping, delivery_id, file_id, delivered)
+            con.execute(
+                "insert into meta.delivery_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    file_id,
+                    delivery_id,
+                    delivered.path.name,
+                    delivered.layout.name,
+                    delivered.year,
+                    delivered.version,
+                    delivered.slot,
+                    delivered.file_format,
+                    checksums[delivered.path.name],
+                    n_rows,
+                    delivered.path.stat().st_size,
+                ],
+            )
+            tables[delivered.layout.name] = tables.get(delivered.layout.name, 0) + n_rows
+        seconds = time.perf_counter() - started
+        if already is not None:  # re-applying a delivery that was rolled back
+            con.execute(
+                "update meta.deliveries set status = 'applied', seq = ?, seconds = ?, applied_at = now() where delivery_id = ?",
+                [seq, seconds, delivery_id],
+            )
+        else:
+            con.execute(
+                "insert into meta.deliveries values (?, ?, ?, 'applied', ?, ?, ?, now())",
+                [delivery_id, seq, str(folder), len(staged), sum(tables.values()), seconds],
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        _drop_stages(con, staged)
+    return IngestResult(delivery_id, True, tables, tuple(skipped), time.perf_counter() - started, "applied")
+
+
+def _insert_raw(
+    con: duckdb.DuckDBPyConnection,
+    layout: TableLayout,
+    stage: str,
+    mapping: dict[str, str],
+    delivery_id: str,
+    file_id: str,
+    delivered: DeliveredFile,
+) -> None:
+    select = []
+    for column in layout.columns:
+        if column.name in mapping:
+            ref = '"' + mapping[column.name].replace('"', '""') + '"'
+            if column.kind == "rin":
+                # numeric conversions drop leading zeros: restore the A9 key
+                ref = f"case when regexp_full_match(trim({ref}), '[0-9]{{1,9}}') then lpad(trim({ref}), 9, '0') else {ref} end"
+            select.append(f"{ref} as \"{column.name}\"")
+        else:
+            select.append(f"null as \"{column.name}\"")
+    con.execute(
+        f"""
+        insert into raw.{layout.name} by name
+        select {', '.join(select)},
+               ? as _delivery_id, ? as _file_id, ? as _source_file, _row_number, ? as _file_year
+        from {stage}
+        """,
+        [delivery_id, file_id, delivered.path.name, delivered.year],
+    )
+
+
+def _drop_stages(con: duckdb.DuckDBPyConnection, staged) -> None:
+    for _, stage, _, _ in staged:
+        con.execute(f"drop table if exists {stage}")
+
+
+def rollback_to(con: duckdb.DuckDBPyConnection, delivery_id: str) -> list[str]:
+    """Make the warehouse current as of ``delivery_id``: later deliveries become 'rolled_back'.
+
+    Raw rows are kept, so a rolled-back delivery can be re-applied by ingesting it again.
+    """
+    init_warehouse(con)
+    row = con.execute("select seq, status from meta.deliveries where delivery_id = ?", [delivery_id]).fetchone()
+    if row is None:
+        raise KeyError(f"unknown delivery {delivery_id}")
+    later = [
+        r[0]
+        for r in con.execute(
+            "select delivery_id from meta.deliveries where seq > ? and status = 'applied' order by seq", [row[0]]
+        ).fetchall()
+    ]
+    con.execute("begin transaction")
+    con.execute("update meta.deliveries set status = 'rolled_back' where seq > ? and status = 'applied'", [row[0]])
+    con.execute("update meta.deliveries set status = 'applied' where delivery_id = ?", [delivery_id])
+    con.execute("commit")
+    return later
