@@ -1,0 +1,137 @@
+-- One row per study person (OFF and CC) per calendar month of the fixed-effects panel (SPEC §3.5):
+-- OFF Jan 1999 - Jun 2021 (offending from OBJD), CC Jan 2001 - Jun 2021 (offending from INSTROOMOM).
+-- States are taken on the first day of the month; bio_child is absorbing from the birth month.
+-- All months are kept (is_adult flags the FE analysis months); months after death are dropped.
+with
+
+population as (
+
+    select * from {{ ref('dim_study_population') }} where study_group in ('OFF', 'CC')
+
+),
+
+cases as (
+
+    select * from {{ ref('int_cases') }}
+
+),
+
+secm_spells as (
+
+    select * from {{ ref('int_secm_spells') }}
+
+),
+
+household_episodes as (
+
+    select * from {{ ref('int_household_episodes') }}
+
+),
+
+resident_children as (
+
+    select * from {{ ref('int_resident_children') }}
+
+),
+
+parent_links as (
+
+    select * from {{ ref('int_parent_child_links') }}
+
+),
+
+detentions as (
+
+    select * from {{ ref('int_detention_spells') }}
+
+),
+
+months as (
+
+    select
+        population.person_id,
+        population.study_group,
+        population.birth_date,
+        cast(month_start as date) as month_start_date
+    from population
+    cross join lateral (
+        select unnest(
+            generate_series(
+                case when population.study_group = 'OFF'
+                    then date '{{ var("panel_start_month") }}'
+                    else date '{{ var("panel_start_month_criminal_controls") }}'
+                end,
+                date '{{ var("panel_end_month") }}',
+                interval 1 month
+            )
+        ) as month_start
+    )
+    where population.death_date is null or cast(month_start as date) <= population.death_date
+
+),
+
+offence_months as (
+
+    select
+        cases.person_id,
+        date_trunc('month', cases.case_date) as month_start_date,
+        count(*) as n_cases
+    from cases
+    inner join population
+        on population.person_id = cases.person_id
+       and cases.case_source = case when population.study_group = 'OFF' then 'objd' else 'om' end
+    group by all
+
+),
+
+first_bio_child as (
+
+    select parent_id as person_id, min(child_birth_date) as first_child_birth_date
+    from parent_links
+    group by parent_id
+
+),
+
+final as (
+
+    select
+        months.person_id,
+        months.study_group,
+        months.month_start_date,
+        {{ age_decimal('months.birth_date', 'months.month_start_date') }} as age,
+        {{ age_years('months.birth_date', 'months.month_start_date') }} >= 18 as is_adult,
+        coalesce(offence_months.n_cases, 0) > 0 as offended,
+        coalesce(offence_months.n_cases, 0) as n_cases,
+        secm.secm_category,
+        household.position_category,
+        household.person_id is not null as is_household_known,
+        coalesce(household.is_partner_position, false) as has_partner,
+        coalesce(first_bio_child.first_child_birth_date <= last_day(months.month_start_date), false) as has_bio_child,
+        exists (
+            select 1
+            from resident_children
+            where resident_children.person_id = months.person_id
+              and not resident_children.is_legal_child
+              and months.month_start_date between resident_children.spell_start_date and resident_children.spell_end_date
+        ) as has_resident_nonbio_child,
+        exists (
+            select 1
+            from detentions
+            where detentions.person_id = months.person_id
+              and months.month_start_date between detentions.detention_start_date and detentions.detention_end_date
+        ) as is_in_detention
+    from months
+    left join offence_months
+        on offence_months.person_id = months.person_id
+       and offence_months.month_start_date = months.month_start_date
+    left join secm_spells as secm
+        on secm.person_id = months.person_id
+       and months.month_start_date between secm.spell_start_date and secm.spell_end_date
+    left join household_episodes as household
+        on household.person_id = months.person_id
+       and months.month_start_date between household.spell_start_date and household.spell_end_date
+    left join first_bio_child on first_bio_child.person_id = months.person_id
+
+)
+
+select * from final
