@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make demo   create the virtual environment, generate the default synthetic delivery,
-#               ingest it, build the warehouse with dbt, and print a summary
+#               ingest it, build the warehouse with dbt, print a summary, write the report
 #   make test   run the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -25,6 +25,8 @@ demo: install
 	$(BIN)/warehouse ingest $(DEMO_DIR)/delivery --db $(DEMO_DIR)/warehouse.duckdb
 	$(BIN)/warehouse build --db $(DEMO_DIR)/warehouse.duckdb
 	$(BIN)/warehouse status --db $(DEMO_DIR)/warehouse.duckdb
+	$(BIN)/warehouse report --db $(DEMO_DIR)/warehouse.duckdb --out $(DEMO_DIR)/report
+	@echo "report: $(DEMO_DIR)/report/index.html"
 
 test: install
 	$(BIN)/python -m pytest

@@ -84,6 +84,31 @@ def build(
 
 
 @app.command()
+def refresh(
+    delivery: Annotated[Path, typer.Argument(help="Delivery folder with new or replaced CBS tables.")],
+    db: DbOption = None,
+) -> None:
+    """Apply a new delivery and rebuild (and test) only the models downstream of its tables, all or nothing."""
+    from warehouse.ingest import DeliveryRejected
+    from warehouse.refresh import RefreshFailed, refresh as run_refresh
+
+    path = resolve_db(db)
+    try:
+        with console.status("refreshing") as status:
+            result = run_refresh(path, delivery, progress=lambda msg: status.update(msg))
+    except (DeliveryRejected, RefreshFailed, FileNotFoundError) as error:
+        _fail(str(error), code=2)
+    if not result.applied:
+        console.print(f"delivery {result.delivery_id}: already applied, nothing to do")
+        return
+    console.print(
+        f"delivery {result.delivery_id} applied: tables {', '.join(result.tables)}; "
+        f"rebuilt {result.n_nodes} dbt nodes ({result.selection}); "
+        f"ingest {result.ingest_seconds:.1f} s, build {result.build_seconds:.1f} s, total {result.seconds:.1f} s"
+    )
+
+
+@app.command()
 def sql(
     query: Annotated[str | None, typer.Argument(help="SQL query to run (read-only).")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Run the query in this .sql file.")] = None,
@@ -97,6 +122,12 @@ def sql(
     if (query is None) == (file is None):
         _fail("give either a QUERY or --file FILE.sql")
     text = file.read_text() if file is not None else query
+    from warehouse.guard import GuardError, check_read_only
+
+    try:
+        check_read_only(text)
+    except GuardError as error:
+        _fail(str(error), code=2)
     con = connect(resolve_db(db), read_only=True)
     try:
         relation = con.sql(text)
@@ -201,6 +232,25 @@ def rollback(
     console.print(f"rolled back: {', '.join(undone) if undone else 'nothing'}")
     if rebuild:
         build(db=path, select=None)
+
+
+def _register_subcommands() -> None:
+    from warehouse.commands import felogit, gbtm
+    from warehouse.commands.export import export
+    from warehouse.commands.generate import generate
+    from warehouse.commands.publish import publish
+    from warehouse.commands.report import report
+
+    app.command("generate")(generate)
+    app.command("report")(report)
+    app.command("export")(export)
+    app.command("publish")(publish)
+
+    app.add_typer(gbtm.app, name="gbtm", help="Group-based trajectory models (Poisson / ZIP mixtures).")
+    app.command("felogit")(felogit.felogit)
+
+
+_register_subcommands()
 
 
 def main() -> None:  # pragma: no cover - console entry point

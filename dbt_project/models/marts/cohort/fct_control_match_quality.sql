@@ -1,4 +1,6 @@
--- One row per control group x matching variable: match rate and balance (share / mean) against the sample.
+-- One row per control group x matching variable: match rate, and balance of the matched controls
+-- against the offenders they were matched to (exact matching makes the difference 0 by construction;
+-- the test on this mart guards that invariant). offender_value_all is over the whole sample.
 with
 
 population as (
@@ -7,52 +9,60 @@ population as (
 
 ),
 
-cohort_size as (
+controls as (
 
-    select count(*) as n_offenders from population where study_group = 'OFF'
+    select * from population where study_group <> 'OFF'
 
 ),
 
-by_group as (
+offenders as (
+
+    select * from population where study_group = 'OFF'
+
+),
+
+pairs as (
 
     select
-        study_group,
-        count(*) as n_persons,
-        avg(case when sex = 'female' then 1.0 else 0.0 end) as share_female,
-        avg(birth_year) as mean_birth_year,
-        avg(case when has_known_mother then 1.0 else 0.0 end) as share_mother_known,
-        avg(case when has_known_father then 1.0 else 0.0 end) as share_father_known
-    from population
-    group by study_group
+        controls.study_group as control_group,
+        variables.matching_variable,
+        variables.control_value,
+        variables.offender_value
+    from controls
+    inner join offenders on offenders.person_id = controls.matched_offender_id
+    cross join lateral (
+        values
+            ('share_female', case when controls.sex = 'female' then 1.0 else 0.0 end,
+                             case when offenders.sex = 'female' then 1.0 else 0.0 end),
+            ('mean_birth_year', cast(controls.birth_year as double), cast(offenders.birth_year as double)),
+            ('share_mother_known', case when controls.has_known_mother then 1.0 else 0.0 end,
+                                   case when offenders.has_known_mother then 1.0 else 0.0 end),
+            ('share_father_known', case when controls.has_known_father then 1.0 else 0.0 end,
+                                   case when offenders.has_known_father then 1.0 else 0.0 end)
+    ) as variables(matching_variable, control_value, offender_value)
 
 ),
 
-unpivoted as (
+sample_size as (
 
-    unpivot by_group
-    on share_female, mean_birth_year, share_mother_known, share_father_known
-    into name matching_variable value group_value
+    select count(*) as n_offenders from offenders
 
 ),
 
 final as (
 
     select
-        controls.study_group as control_group,
-        controls.matching_variable,
-        offenders.group_value as offender_value,
-        controls.group_value as control_value,
-        controls.group_value - offenders.group_value as difference,
-        control_sizes.n_persons as n_matched,
-        cohort_size.n_offenders,
-        control_sizes.n_persons / cohort_size.n_offenders as match_rate
-    from unpivoted as controls
-    inner join unpivoted as offenders
-        on offenders.matching_variable = controls.matching_variable
-       and offenders.study_group = 'OFF'
-    inner join by_group as control_sizes on control_sizes.study_group = controls.study_group
-    cross join cohort_size
-    where controls.study_group <> 'OFF'
+        pairs.control_group,
+        pairs.matching_variable,
+        avg(pairs.offender_value) as offender_value,
+        avg(pairs.control_value) as control_value,
+        avg(pairs.control_value) - avg(pairs.offender_value) as difference,
+        count(*) as n_matched,
+        any_value(sample_size.n_offenders) as n_offenders,
+        count(*) / any_value(sample_size.n_offenders) as match_rate
+    from pairs
+    cross join sample_size
+    group by pairs.control_group, pairs.matching_variable
 
 )
 

@@ -1,0 +1,168 @@
+-- figure: Figure 4.2
+-- title: Offence types of criminal parents
+-- spec: SPEC §5.3 Fig 4.2; E04
+-- population: persons with >= 1 criminal parent (published N 200/115/40)
+-- tests: binary shares: Pearson chi-square (4 profiles; OFF vs CC; OFF vs NCC)
+-- chart: flags
+-- output: one row per group (INC, EPK, LPK, CON, OFF, CC, NCC where present) x measure x category
+--   (category 'mean' = the mean/sd/median row); n = persons in the category (unrounded),
+--   n_den = persons in the group with the measure known (unrounded); p_* = p-values (chi-square for
+--   categories; one-way ANOVA over profiles / Welch unpaired t-test vs controls for means).
+--   Disclosure control (rounding to 5, minimum cells) is applied by the report, not here.
+with
+pop as (
+    -- study population with the trajectory group of each offender (controls: their study group)
+    select p.person_id, p.study_group, coalesce(t.trajectory_group, p.study_group) as profile
+    from marts.dim_study_population as p
+    left join marts.fct_trajectory_membership as t on t.person_id = p.person_id
+),
+base as (
+    select pop.profile, pop.study_group, k.* exclude (study_group)
+    from pop
+    join marts.fct_criminal_network as k on k.person_id = pop.person_id
+),
+long as (
+    select profile, study_group, 'property' as measure,
+        case when coalesce(parent_any_property, false) then 'yes' else 'no' end as category,
+        case when coalesce(parent_any_property, false) then 1 else 2 end as category_order,
+        cast(null as double) as value
+    from base
+    where (has_both_parents_known and has_criminal_parent) and coalesce(parent_any_property, false) is not null
+    union all
+    select profile, study_group, 'violence' as measure,
+        case when coalesce(parent_any_violence, false) then 'yes' else 'no' end as category,
+        case when coalesce(parent_any_violence, false) then 1 else 2 end as category_order,
+        cast(null as double) as value
+    from base
+    where (has_both_parents_known and has_criminal_parent) and coalesce(parent_any_violence, false) is not null
+    union all
+    select profile, study_group, 'traffic' as measure,
+        case when coalesce(parent_any_traffic, false) then 'yes' else 'no' end as category,
+        case when coalesce(parent_any_traffic, false) then 1 else 2 end as category_order,
+        cast(null as double) as value
+    from base
+    where (has_both_parents_known and has_criminal_parent) and coalesce(parent_any_traffic, false) is not null
+    union all
+    select profile, study_group, 'other' as measure,
+        case when coalesce(parent_any_other, false) then 'yes' else 'no' end as category,
+        case when coalesce(parent_any_other, false) then 1 else 2 end as category_order,
+        cast(null as double) as value
+    from base
+    where (has_both_parents_known and has_criminal_parent) and coalesce(parent_any_other, false) is not null
+    union all
+    select profile, study_group, 'vandalism_public_order' as measure,
+        case when coalesce(parent_any_vandalism_public_order, false) then 'yes' else 'no' end as category,
+        case when coalesce(parent_any_vandalism_public_order, false) then 1 else 2 end as category_order,
+        cast(null as double) as value
+    from base
+    where (has_both_parents_known and has_criminal_parent) and coalesce(parent_any_vandalism_public_order, false) is not null
+    union all
+    select profile, study_group, 'drugs' as measure,
+        case when coalesce(parent_any_drugs, false) then 'yes' else 'no' end as category,
+        case when coalesce(parent_any_drugs, false) then 1 else 2 end as category_order,
+        cast(null as double) as value
+    from base
+    where (has_both_parents_known and has_criminal_parent) and coalesce(parent_any_drugs, false) is not null
+    union all
+    select profile, study_group, 'sexual' as measure,
+        case when coalesce(parent_any_sexual, false) then 'yes' else 'no' end as category,
+        case when coalesce(parent_any_sexual, false) then 1 else 2 end as category_order,
+        cast(null as double) as value
+    from base
+    where (has_both_parents_known and has_criminal_parent) and coalesce(parent_any_sexual, false) is not null
+    union all
+    select profile, study_group, 'trafficking' as measure,
+        case when coalesce(parent_any_trafficking, false) then 'yes' else 'no' end as category,
+        case when coalesce(parent_any_trafficking, false) then 1 else 2 end as category_order,
+        cast(null as double) as value
+    from base
+    where (has_both_parents_known and has_criminal_parent) and coalesce(parent_any_trafficking, false) is not null
+),
+grouped as (
+    -- every person in his profile (OFF only) and in his study group (OFF total, CC, NCC)
+    select profile as grp, * from long where study_group = 'OFF' and profile <> 'OFF'
+    union all
+    select study_group as grp, * from long
+),
+grid as (
+    select g.grp, c.measure, c.category, c.category_order
+    from (select distinct grp, measure from grouped) as g
+    join (select measure, category, min(category_order) as category_order
+          from long where category is not null group by measure, category) as c
+      on c.measure = g.measure
+),
+cells as (
+    select grp, measure, category, count(*) as n
+    from grouped where category is not null
+    group by grp, measure, category
+),
+dens as (
+    select grp, measure, count(category) as n_den, count(value) as n_value,
+           avg(value) as mean, stddev_samp(value) as sd, median(value) as median
+    from grouped
+    group by grp, measure
+),
+tests as (
+    select
+        measure,
+        -- categories: Pearson chi-square, 4 profiles x k, and OFF vs CC / OFF vs NCC (2 x k)
+        case when count(distinct profile) filter (where study_group = 'OFF' and category is not null) >= 2
+              and count(distinct category) filter (where study_group = 'OFF') >= 2
+             then (chi_square_test(list(profile) filter (where study_group = 'OFF' and category is not null),
+                                   list(category) filter (where study_group = 'OFF' and category is not null))).p_value
+        end as p_cat_profiles,
+        case when count(distinct study_group) filter (where study_group in ('OFF', 'CC') and category is not null) = 2
+              and count(distinct category) filter (where study_group in ('OFF', 'CC')) >= 2
+             then (chi_square_test(list(study_group) filter (where study_group in ('OFF', 'CC') and category is not null),
+                                   list(category) filter (where study_group in ('OFF', 'CC') and category is not null))).p_value
+        end as p_cat_vs_cc,
+        case when count(distinct study_group) filter (where study_group in ('OFF', 'NCC') and category is not null) = 2
+              and count(distinct category) filter (where study_group in ('OFF', 'NCC')) >= 2
+             then (chi_square_test(list(study_group) filter (where study_group in ('OFF', 'NCC') and category is not null),
+                                   list(category) filter (where study_group in ('OFF', 'NCC') and category is not null))).p_value
+        end as p_cat_vs_ncc,
+        -- means: one-way ANOVA over the 4 profiles; OFF vs a control group: Welch unpaired t-test
+        case when count(distinct profile) filter (where study_group = 'OFF' and value is not null) >= 2
+              and count(value) filter (where study_group = 'OFF')
+                  > count(distinct profile) filter (where study_group = 'OFF' and value is not null)
+             then (anova_oneway(list(value) filter (where study_group = 'OFF'),
+                                list(profile) filter (where study_group = 'OFF'))).p_value
+        end as p_mean_profiles,
+        case when count(value) filter (where study_group = 'OFF') >= 2 and count(value) filter (where study_group = 'CC') >= 2
+              and coalesce(stddev_samp(value) filter (where study_group = 'OFF'), 0)
+                  + coalesce(stddev_samp(value) filter (where study_group = 'CC'), 0) > 0
+             then (t_test_ind(list(value) filter (where study_group = 'OFF'),
+                              list(value) filter (where study_group = 'CC'), false)).p_value
+        end as p_mean_vs_cc,
+        case when count(value) filter (where study_group = 'OFF') >= 2 and count(value) filter (where study_group = 'NCC') >= 2
+              and coalesce(stddev_samp(value) filter (where study_group = 'OFF'), 0)
+                  + coalesce(stddev_samp(value) filter (where study_group = 'NCC'), 0) > 0
+             then (t_test_ind(list(value) filter (where study_group = 'OFF'),
+                              list(value) filter (where study_group = 'NCC'), false)).p_value
+        end as p_mean_vs_ncc
+    from long
+    group by measure
+),
+results as (
+select
+    grid.grp, grid.measure, grid.category, grid.category_order,
+    coalesce(cells.n, 0) as n, dens.n_den,
+    cast(null as double) as mean, cast(null as double) as sd, cast(null as double) as median,
+    tests.p_cat_profiles as p_profiles, tests.p_cat_vs_cc as p_vs_cc, tests.p_cat_vs_ncc as p_vs_ncc
+from grid
+join dens on dens.grp = grid.grp and dens.measure = grid.measure
+left join cells on cells.grp = grid.grp and cells.measure = grid.measure and cells.category = grid.category
+join tests on tests.measure = grid.measure
+union all
+select
+    dens.grp, dens.measure, 'mean' as category, 999 as category_order,
+    null as n, dens.n_value as n_den, dens.mean, dens.sd, dens.median,
+    tests.p_mean_profiles, tests.p_mean_vs_cc, tests.p_mean_vs_ncc
+from dens
+join tests on tests.measure = dens.measure
+where dens.n_value > 0
+)
+select * from results
+order by measure, category_order, category,
+    case grp when 'INC' then 1 when 'EPK' then 2 when 'LPK' then 3 when 'CON' then 4
+             when 'OFF' then 5 when 'CC' then 6 when 'NCC' then 7 else 8 end

@@ -1,0 +1,60 @@
+"""Published headline numbers (SPEC §5, ``published.csv``) against the reproduced, protected tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PUBLISHED_CSV = Path(__file__).with_name("published.csv")
+
+#: Flag thresholds in percentage points: group shares (GBTM group sizes) and other headline shares.
+THRESHOLDS = {"group_share": 3.0, "share": 5.0}
+
+
+def load_published(path: Path | None = None) -> pd.DataFrame:
+    frame = pd.read_csv(path or PUBLISHED_CSV, dtype={"category": str, "period": str}, keep_default_na=False)
+    frame["published"] = pd.to_numeric(frame["published"])
+    return frame
+
+
+def _lookup(table: pd.DataFrame, row: pd.Series) -> float:
+    sel = table
+    key = "measure" if "measure" in sel.columns else ("term" if "term" in sel.columns else None)
+    if key is not None:
+        sel = sel[sel[key].astype(str) == row["measure"]]
+    if "grp" in sel.columns:
+        sel = sel[sel["grp"].astype(str) == row["grp"]]
+    if row["category"] and "category" in sel.columns:
+        sel = sel[sel["category"].astype(str) == row["category"]]
+    if row["period"] and "period" in sel.columns:
+        sel = sel[sel["period"].astype(str) == row["period"]]
+    if len(sel) != 1:
+        return float("nan")
+    column = {"pct": "pct", "mean": "mean", "odds_ratio": "odds_ratio"}[row["stat"]]
+    if column not in sel.columns:
+        return float("nan")
+    value = pd.to_numeric(sel[column], errors="coerce").iloc[0]
+    return float(value) if pd.notna(value) else float("nan")
+
+
+def compare_published(tables: Mapping[str, pd.DataFrame], published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per published headline number with the reproduced value and the deviation.
+
+    ``difference`` is reproduced − published (percentage points for shares); ``flag`` is set when a
+    group share deviates by more than 3 points or another headline share by more than 5 points,
+    and ``suppressed`` when the reproduced cell was suppressed (or the table is missing).
+    """
+    pub = load_published() if published is None else published
+    out = pub.copy()
+    out["reproduced"] = [
+        _lookup(tables[r["table"]], r) if r["table"] in tables else float("nan") for _, r in pub.iterrows()
+    ]
+    out["difference"] = out["reproduced"] - out["published"]
+    limit = out["kind"].map(THRESHOLDS)
+    out["threshold"] = limit
+    out["flag"] = np.where(limit.notna() & out["difference"].abs().gt(limit.fillna(np.inf)), "DEVIATES", "")
+    out.loc[out["reproduced"].isna(), "flag"] = "suppressed/missing"
+    return out

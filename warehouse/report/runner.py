@@ -1,0 +1,144 @@
+"""Run the figure queries of ``sql/`` and pass every result through :mod:`warehouse.disclosure`."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from warehouse.config import SQL_DIR
+from warehouse.disclosure import Profile, assert_safe, get_profile, protect
+
+_HEADER_RE = re.compile(r"^--\s*([a-z_]+):\s*(.*)$")
+GROUP_ORDER = ["INC", "EPK", "LPK", "CON", "OFF", "CC", "NCC"]
+
+
+@dataclass
+class FigureQuery:
+    """One ``sql/*.sql`` file: its name (file stem) and ``-- key: value`` header lines."""
+
+    name: str
+    path: Path
+    sql: str
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def chart(self) -> str:
+        return self.meta.get("chart", "bar")
+
+    @property
+    def title(self) -> str:
+        return self.meta.get("title", self.name)
+
+    @property
+    def figure(self) -> str:
+        return self.meta.get("figure", self.name)
+
+
+@dataclass
+class FigureResult:
+    query: FigureQuery
+    raw: pd.DataFrame  # unrounded; never written anywhere
+    table: pd.DataFrame  # disclosure-controlled
+    seconds: float
+
+
+@dataclass
+class ReportResult:
+    out: Path
+    profile: str
+    figures: list[FigureResult]
+    comparison: pd.DataFrame
+    files: list[Path]
+    seconds: float
+    analytics_tables: list[str] = field(default_factory=list)
+
+
+def parse_header(sql: str) -> dict[str, str]:
+    """The ``-- key: value`` lines of the leading comment block (continuation lines ``--   ...`` appended)."""
+    meta: dict[str, str] = {}
+    last: str | None = None
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        m = _HEADER_RE.match(line)
+        if m and not line.startswith("--  "):
+            last = m.group(1)
+            meta[last] = m.group(2).strip()
+        elif last is not None:
+            meta[last] += " " + line.lstrip("-").strip()
+    return meta
+
+
+def load_queries(sql_dir: Path | None = None) -> list[FigureQuery]:
+    """Every ``*.sql`` file of ``sql_dir`` (default: the project's ``sql/``), sorted by name."""
+    folder = Path(sql_dir) if sql_dir is not None else SQL_DIR
+    queries = []
+    for path in sorted(folder.glob("*.sql")):
+        text = path.read_text()
+        queries.append(FigureQuery(name=path.stem, path=path, sql=text, meta=parse_header(text)))
+    return queries
+
+
+def _protect_figure(query: FigureQuery, raw: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    frame = raw.copy()
+    for column in frame.columns:  # HUGEINT/decimal sums come back as objects or floats
+        if str(column) == "n" or str(column).startswith("n_"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    if query.chart == "trajectories":
+        # model curves are estimates of the model, not statistics of a cell; the observed mean is
+        stats = [c for c in ("observed_mean",) if c in frame.columns]
+        table = protect(frame, profile=profile, statistic_columns=stats)
+    else:
+        stats = [c for c in frame.columns
+                 if pd.api.types.is_float_dtype(frame[c]) and not str(c).startswith("p_")
+                 and not (str(c) == "n" or str(c).startswith("n_"))]
+        table = protect(frame, profile=profile, statistic_columns=stats)
+    if "pct" in table.columns and "n" not in table.columns:
+        table = table.drop(columns="pct")
+    assert_safe(table, profile, name=query.name)
+    return table
+
+
+def run_queries(con: Any, profile: str | Profile = "cbs", sql_dir: Path | None = None) -> list[FigureResult]:
+    """Run every figure query and return the unrounded and the protected result of each."""
+    prof = get_profile(profile)
+    results = []
+    for query in load_queries(sql_dir):
+        started = time.perf_counter()
+        raw = con.execute(query.sql).df()
+        table = _protect_figure(query, raw, prof)
+        results.append(FigureResult(query=query, raw=raw, table=table, seconds=time.perf_counter() - started))
+    return results
+
+
+def run_report(
+    con: Any,
+    out: Path,
+    profile: str | Profile = "cbs",
+    *,
+    sql_dir: Path | None = None,
+    analytics: bool = True,
+) -> ReportResult:
+    """Run all figure queries, protect them, and write ``out/index.html``, CSVs, PNGs (and ``analytics.*``)."""
+    from warehouse.report.analytics import write_analytics
+    from warehouse.report.html import write_html
+    from warehouse.report.published import compare_published
+
+    started = time.perf_counter()
+    prof = get_profile(profile)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = run_queries(con, prof, sql_dir)
+    comparison = compare_published({f.query.name: f.table for f in figures})
+    files = write_html(out, figures, comparison, prof)
+    tables: list[str] = []
+    if analytics:
+        tables = write_analytics(con, {f.query.name: f.table for f in figures}, profile=prof,
+                                 comments={f.query.name: f"{f.query.figure}: {f.query.title}" for f in figures})
+    return ReportResult(out=out, profile=prof.name, figures=figures, comparison=comparison, files=files,
+                        seconds=time.perf_counter() - started, analytics_tables=tables)

@@ -1,0 +1,261 @@
+"""Criminal careers: study-sample enrichment, person-month offending, cases, offences, trafficking,
+detention.
+
+Offending is a person-month logistic model for persons of an offending class (1-4)::
+
+    logit p_it = alpha_i + logit(lambda_g(age_it) / 12) - slope * max(age_it - 40, 0) + sum_k beta_k x_kit
+
+with zero-inflated person-years (structural zeros with probability omega_g). Each offence month gives
+a case (5% a second one); x = SECM category (benefit / school / other-no-income vs work), cohabiting
+partner, >=1 legal child, >=1 resident non-biological child.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .config import GROUPS
+from .demography import END, YEAR, Pop, Unions
+from .households import M0 as HM0, M as HM
+from .socio import BENEFIT, CM, CREF, OTHER, SCHOOL
+from .util import day, expand_ranges, expit, month_of, seed_rows
+
+REFERENCE_DATE = day("2021-07-02")
+
+
+def offence_table():
+    rows = seed_rows("offence_codes")
+    df = pd.DataFrame(rows)
+    df["stat_max_prison_years"] = df["stat_max_prison_years"].astype(float)
+    df["is_trafficking"] = df["is_trafficking"] == "true"
+    return df.reset_index(drop=True)
+
+
+def _topk(rng, weights, k):
+    """Weighted sampling without replacement (Gumbel top-k); deterministic per rng state."""
+    w = np.asarray(weights, float)
+    ok = w > 0
+    key = np.full(len(w), -np.inf)
+    key[ok] = np.log(w[ok]) + rng.gumbel(size=ok.sum())
+    k = min(k, int(ok.sum()))
+    return np.argsort(-key, kind="stable")[:k]
+
+
+def largest_remainder(total: int, shares: list[float]) -> np.ndarray:
+    raw = np.asarray(shares) * total
+    out = np.floor(raw).astype(int)
+    rest = total - out.sum()
+    out[np.argsort(-(raw - out), kind="stable")[:rest]] += 1
+    return out
+
+
+def select_sample(rng, pop: Pop, cfg, quota: int, in_households: np.ndarray) -> pd.DataFrame:
+    """Choose the chunk's study-sample persons and their index trafficking registration date."""
+    y0, y1 = cfg.sample_reg_years
+    t = rng.integers(day(f"{y0}-01-01"), day(f"{y1}-12-31") + 1, pop.n)
+    age_t = (t - pop.bdate) / YEAR
+    base_ok = in_households & pop.resident(t) & (age_t >= 15.5) & (age_t <= 62)
+    counts = largest_remainder(quota, [cfg.group_shares[g] for g in GROUPS])
+    taken = np.zeros(pop.n, bool)
+    chosen_p, chosen_g = [], []
+    for gi, g in enumerate(GROUPS):
+        n_f = int(round(counts[gi] * cfg.female_share_by_group[g]))
+        mu, sd = cfg.trafficking_age[g]
+        dens = np.exp(-0.5 * ((age_t - mu) / sd) ** 2)
+        for sex, n_s in ((2, n_f), (1, counts[gi] - n_f)):
+            w = dens * np.exp(cfg.sample_risk_weight * pop.z) * (base_ok & ~taken & (pop.sex == sex))
+            pick = _topk(rng, w, n_s)
+            taken[pick] = True
+            chosen_p.append(pick)
+            chosen_g.append(np.full(len(pick), gi + 1))
+    p = np.concatenate(chosen_p)
+    return pd.DataFrame({"p": p, "cls": np.concatenate(chosen_g), "index_reg": t[p]})
+
+
+def lambda_curve(cfg, g: str, age):
+    c = cfg.group_curves[g]
+    return c["base"] + c["peak"] * np.exp(-(((age - c["centre"]) / c["width"]) ** 2))
+
+
+def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, nonbio_hh, present):
+    """Returns (person, offence month) of offence months for all offending-class persons."""
+    off = np.nonzero(pop.cls > 0)[0]
+    n = len(off)
+    if n == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.zeros(pop.n)
+    # partner indicator: union episodes before the household register, household spells after
+    partner = np.zeros((pop.n, CM), bool)
+    for who in (un.man, un.woman):
+        own, mm = expand_ranges(month_of(un.start) + 1, np.minimum(month_of(np.minimum(un.end, END)), HM0))
+        partner[who[own], mm] = True
+    partner[:, HM0 : HM0 + HM] = partner_hh
+    nonbio = np.zeros((pop.n, CM), bool)
+    nonbio[:, HM0 : HM0 + HM] = nonbio_hh
+    first_child = np.full(pop.n, 10**9, np.int64)
+    kid = np.nonzero(pop.mother >= 0)[0]
+    np.minimum.at(first_child, pop.mother[kid], month_of(pop.bdate[kid]))
+    kf = kid[pop.father[kid] >= 0]
+    np.minimum.at(first_child, pop.father[kf], month_of(pop.bdate[kf]))
+
+    age = (CREF[None, :] - pop.bdate[off, None]) / YEAR
+    act = present[off] & (age >= 12)
+    g = pop.cls[off]
+    lam = np.zeros_like(age)
+    for gi, gname in enumerate((*GROUPS, "LOW")):
+        sel = g == gi + 1
+        lam[sel] = lambda_curve(cfg, gname, age[sel])
+    p0 = np.clip(lam / 12.0, 1e-6, 0.9)
+    lo = np.log(p0 / (1 - p0)) - cfg.age_decline_slope * np.clip(age - cfg.age_decline_after, 0, None)
+    b = cfg.log_odds
+    s = secm_cat[off]
+    lo += b["secm_benefit"] * (s == BENEFIT) + b["secm_school"] * (s == SCHOOL) + b["secm_other_no_income"] * (s == OTHER)
+    lo += b["partner"] * partner[off] + b["resident_nonbio_child"] * nonbio[off]
+    lo += b["bio_child"] * (np.arange(CM)[None, :] >= first_child[off, None])
+    alpha = rng.normal(-(cfg.frailty_sd**2) / 2, cfg.frailty_sd, n)
+    lo += alpha[:, None]
+    # zero-inflation by calendar year
+    zi = np.array([0.0] + [cfg.zero_inflation[gname] for gname in (*GROUPS, "LOW")])[g]
+    nyears = CM // 12 + 1
+    zero = rng.random((n, nyears)) < zi[:, None]
+    zero_m = np.repeat(zero, 12, axis=1)[:, :CM]
+    hit = act & ~zero_m & (rng.random(lo.shape) < expit(lo))
+    pi, mi = np.nonzero(hit)
+    pers = off[pi]
+    extra = rng.random(len(pi)) < 0.05
+    pers = np.concatenate([pers, pers[extra]])
+    mon = np.concatenate([mi, mi[extra]])
+    full_alpha = np.zeros(pop.n)
+    full_alpha[off] = alpha
+    return pers, mon, full_alpha
+
+
+def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.DataFrame):
+    """Cases (one row per case) and offences (case x offence) including the index trafficking cases."""
+    n = len(pers)
+    off_day = CREF[mon] + rng.integers(0, 28, n)
+    # index trafficking cases of the sample
+    sp = sample["p"].to_numpy()
+    ireg = sample["index_reg"].to_numpy()
+    ioff = ireg - rng.integers(20, 400, len(sp))
+    ioff = np.maximum(ioff, pop.bdate[sp] + int(15 * YEAR))
+    cp = np.concatenate([pers, sp])
+    cday = np.concatenate([off_day, ioff]).astype(np.int64)
+    reg = np.concatenate([off_day + 7 + rng.exponential(cfg.registration_lag_days_mean, n).astype(np.int64), ireg])
+    is_index = np.concatenate([np.zeros(n, bool), np.ones(len(sp), bool)])
+    o = np.lexsort((reg, cday, cp))
+    cases = pd.DataFrame({"p": cp[o], "offence": cday[o], "reg": reg[o].astype(np.int64), "is_index": is_index[o]})
+    cases = cases[cases["offence"] < np.minimum(pop.death[cases["p"].to_numpy()], END)].reset_index(drop=True)
+    nc = len(cases)
+    k = rng.choice(3, nc, p=cfg.offences_per_case_probs) + 1
+    ci = np.repeat(np.arange(nc), k)
+    seq = np.arange(len(ci)) - np.repeat(np.cumsum(k) - k, k) + 1
+    cls = pop.cls[cases["p"].to_numpy()[ci]]
+    nontraf = codes[~codes["is_trafficking"]]
+    cats = sorted(next(iter(cfg.category_mix.values())).keys())
+    cat_codes = {c: nontraf.index[nontraf["category8"] == c].to_numpy() for c in cats}
+    code_idx = np.zeros(len(ci), np.int64)
+    u = rng.random(len(ci))
+    for gi, gname in enumerate(GROUPS):
+        sel = (cls == gi + 1) | ((cls >= 5) & (gi == 0)) | ((cls == 0) & (gi == 0))
+        pr = np.array([cfg.category_mix[gname][c] for c in cats])
+        cat_i = np.searchsorted(np.cumsum(pr) / pr.sum(), u[sel], side="right").clip(0, len(cats) - 1)
+        v = rng.random(sel.sum())
+        for j, c in enumerate(cats):
+            s2 = cat_i == j
+            pool = cat_codes[c]
+            code_idx[np.nonzero(sel)[0][s2]] = pool[(v[s2] * len(pool)).astype(int)]
+    # first offence of an index case is trafficking (old article before 2005)
+    first_of_index = (seq == 1) & cases["is_index"].to_numpy()[ci]
+    old = cases["offence"].to_numpy()[ci] < day("2005-01-01")
+    tr_new = codes.index[codes["code"] == "3.6.1"][0]
+    tr_old = codes.index[codes["code"] == "3.6.2"][0]
+    code_idx[first_of_index] = np.where(old[first_of_index], tr_old, tr_new)
+    offences = pd.DataFrame({"case": ci, "seq": seq, "code_idx": code_idx})
+    return cases, offences
+
+
+def add_trafficking(rng, pop: Pop, cfg, cases: pd.DataFrame, offences: pd.DataFrame, sample: pd.DataFrame, codes):
+    """Trafficking register rows: sample index cases (rule-matching), sample recidivism and other
+    trafficking cases of non-sample persons (never matching the sample rule)."""
+    tr_new = codes.index[codes["code"] == "3.6.1"][0]
+    tr_old = codes.index[codes["code"] == "3.6.2"][0]
+    cp = cases["p"].to_numpy()
+    reg = cases["reg"].to_numpy()
+    y0, y1 = cfg.sample_reg_years
+    ry = reg.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    idx_cases = np.nonzero(cases["is_index"].to_numpy())[0]
+    insample = np.zeros(pop.n, bool)
+    insample[sample["p"].to_numpy()] = True
+    # sample recidivism: a later case turned trafficking
+    later = np.nonzero(insample[cp] & ~cases["is_index"].to_numpy())[0]
+    ireg = np.full(pop.n, 10**9)
+    ireg[sample["p"].to_numpy()] = sample["index_reg"].to_numpy()
+    later = later[cases["offence"].to_numpy()[later] > ireg[cp[later]]]
+    later = later[rng.random(len(later)) < cfg.sample_trafficking_recidivism / 3]
+    # other trafficking suspects (not in the sample)
+    cand = np.nonzero(~insample[cp] & (pop.cls[cp] >= 1) & (pop.cls[cp] <= 4) & (ry >= 1996) & (ry <= 2021))[0]
+    n_other = int(round(cfg.other_trafficking_ratio * len(sample)))
+    w = (pop.cls[cp[cand]] + 1.0) * (rng.random(len(cand)) + 0.01)
+    pick = cand[_topk(rng, w, n_other * 2)]
+    _, first = np.unique(cp[pick], return_index=True)  # at most one per person
+    other = np.sort(pick[first])[:n_other]
+    conv = np.concatenate([later, other])
+    # add the trafficking offence as an extra offence of those cases
+    nseq = offences.groupby("case")["seq"].max()
+    add = pd.DataFrame({
+        "case": conv, "seq": nseq.reindex(conv).fillna(0).to_numpy().astype(np.int64) + 1,
+        "code_idx": np.where(cases["offence"].to_numpy()[conv] < day("2005-01-01"), tr_old, tr_new),
+    })
+    offences = pd.concat([offences, add], ignore_index=True).sort_values(["case", "seq"], kind="stable").reset_index(drop=True)
+
+    def forms(n, matching):
+        f = rng.choice(np.array(["S", "SC", "SA"]), n, p=[0.82, 0.1, 0.08])
+        return f
+
+    ni = len(idx_cases)
+    mh_idx = pd.DataFrame({"case": idx_cases, "form": forms(ni, True), "dom": "1", "summ": "1"})
+    nl = len(later)
+    f = rng.choice(np.array(["S", "A", "C", "SC", "O"]), nl, p=[0.6, 0.1, 0.1, 0.1, 0.1])
+    mh_l = pd.DataFrame({"case": later, "form": f, "dom": np.where(rng.random(nl) < 0.7, "1", "0"),
+                         "summ": np.where(rng.random(nl) < 0.7, "1", "0")})
+    no = len(other)
+    inwin = (ry[other] >= y0) & (ry[other] <= y1)
+    kind = rng.random(no)
+    f = np.where(kind < 0.5, rng.choice(np.array(["A", "C", "O"]), no), rng.choice(np.array(["S", "SC", "SA"]), no))
+    dom = np.where(kind < 0.5, np.where(rng.random(no) < 0.5, "1", "0"), np.where(kind < 0.75, "0", "1"))
+    summ = np.where(kind < 0.75, np.where(rng.random(no) < 0.6, "1", "0"), "0")
+    # outside the registration window any combination may occur (trap for the sample rule)
+    f = np.where(~inwin & (rng.random(no) < 0.5), "S", f)
+    dom = np.where(~inwin & (f == "S"), "1", dom)
+    summ = np.where(~inwin & (f == "S"), "1", summ)
+    mh_o = pd.DataFrame({"case": other, "form": f, "dom": dom, "summ": summ})
+    mh = pd.concat([mh_idx, mh_l, mh_o], ignore_index=True)
+    nm = len(mh)
+    mh["verdict"] = np.where(mh["summ"] == "1", rng.choice(np.array(["21", "22", "23"]), nm, p=[0.82, 0.03, 0.15]),
+                             rng.choice(np.array(["02", "03", "06"]), nm))
+    mh = mh.sort_values("case", kind="stable").reset_index(drop=True)
+    return offences, mh
+
+
+def detention(rng, pop: Pop, cfg, cases: pd.DataFrame, case_max: np.ndarray):
+    cp = cases["p"].to_numpy()
+    reg = cases["reg"].to_numpy()
+    adult = reg >= pop.bdate[cp] + int(18 * YEAR)
+    pr = cfg.p_detention_base * np.where(case_max >= 8, 3.0, 1.0) * np.where(pop.cls[cp] == 4, 2.0, 1.0)
+    pr = np.where(pop.cls[cp] == 5, pr * 0.3, pr)
+    go = adult & (rng.random(len(cp)) < pr) & (reg <= END)
+    start = reg + rng.integers(0, 60, len(cp))
+    dur = np.clip(np.exp(rng.normal(np.log(cfg.detention_days_median), 1.0, len(cp))), 7, 1500).astype(np.int64)
+    d = pd.DataFrame({"p": cp[go], "start": start[go], "end": start[go] + dur[go]})
+    d = d[(d["start"] < pop.death[d["p"].to_numpy()]) & (d["start"] <= END)]
+    d["end"] = np.minimum(d["end"].to_numpy(), pop.death[d["p"].to_numpy()] - 1)
+    d = d.sort_values(["p", "start"], kind="stable").reset_index(drop=True)
+    # drop spells overlapping any earlier spell of the same person (vectorised running max)
+    p = d["p"].to_numpy()
+    key = np.maximum.accumulate(p * np.int64(10**8) + d["end"].to_numpy())
+    prev = np.concatenate([[-1], key[:-1]])
+    first = np.concatenate([[True], p[1:] != p[:-1]])
+    prev_end = np.where(first, -(10**9), prev - p * np.int64(10**8))
+    d = d[first | (d["start"].to_numpy() > prev_end)].reset_index(drop=True)
+    return d

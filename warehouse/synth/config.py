@@ -1,0 +1,151 @@
+"""All planted parameters of the synthetic population in one frozen dataclass.
+
+Every number the generator uses to *plant* structure lives here, so that ``planted.json``
+(written to the truth folder) is a complete description of the generative model.
+Dates are ISO strings, rates are per year unless stated, log-odds are natural logs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Offending classes. 0 = never offends; 1-4 are the study's trajectory groups; 5 = general-population
+#: low-rate offenders (one-off cases, the bulk of the criminal-control pool).
+CLASSES: tuple[str, ...] = ("NON", "INC", "EPK", "LPK", "CON", "LOW")
+GROUPS: tuple[str, ...] = ("INC", "EPK", "LPK", "CON")
+
+
+def _f(v):  # default factory helper for dict/tuple fields
+    return field(default_factory=lambda: v)
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    # ---- run -------------------------------------------------------------------------------
+    persons: int = 50_000  #: target number of simulated persons (delivered persons are fewer: see doc)
+    seed: int = 20240228
+    cohort_size: int = 630  #: study-sample size (exact, independent of ``persons``)
+    chunk_size: int = 25_000  #: target simulated persons per chunk (lineage block)
+    version: int = 1  #: CBS file version number
+    gba_version_year: int = 2022
+    fmt: str = "csv"
+    out: Path = Path("delivery")
+    truth: Path | None = None
+
+    # ---- demography ------------------------------------------------------------------------
+    founder_birth_years: tuple[int, int] = (1915, 1962)
+    #: origin mix of founders: NL, traditional migration countries, other countries
+    founder_origin_shares: tuple[float, float, float] = (0.80, 0.12, 0.08)
+    migrant_arrival_years: tuple[int, int] = (1962, 2016)
+    #: risk-score shift of traditional-origin founders (proxy for socio-economic disadvantage)
+    traditional_origin_risk_shift: float = 0.35
+    union_first_age_mean_women: float = 24.0
+    union_first_age_sd: float = 4.0
+    union_age_gap_men: float = 2.5
+    p_married: float = 0.6  #: share of unions that are marriages (lower for later cohorts / high risk)
+    separation_rate: float = 0.045  #: yearly separation hazard of a union (x exp(0.35*risk))
+    separation_rate_married: float = 0.022
+    max_unions: int = 3
+    children_rate: float = 0.36  #: yearly birth rate within a union (women 18-43)
+    p_father_unknown: float = 0.05  #: births with no legal father
+    leave_home_age_mean: float = 21.5
+    gompertz_a: float = 4e-5
+    gompertz_b: float = 0.092
+    p_emigrate_nl: float = 0.03
+    p_emigrate_migrant: float = 0.2
+    p_return: float = 0.35
+    p_absent_kindouder_migrant: float = 0.4  #: first-generation persons missing from KINDOUDERTAB
+    p_absent_kindouder_other: float = 0.01
+    p_unknown_birthday: float = 0.25  #: first-generation migrants with unknown day (`--`)
+    p_unknown_birthmonth: float = 0.10  #: ... and unknown month
+
+    # ---- intergenerational / assortative risk ----------------------------------------------
+    risk_heritability: float = 0.75  #: z_child = h * (z_mother + z_father)/2 + sqrt(1-h^2/2) * e
+    assortative_weight: float = 1.5  #: weight of risk in the partner sort key (years-equivalent)
+    #: class thresholds on s = z (+ sex shift); NON < t0 <= INC < t1 <= EPK/LPK < t2 <= CON
+    class_thresholds: tuple[float, float, float] = (1.05, 1.65, 2.35)
+    low_threshold: float = -0.1  #: LOW class for low_threshold <= s < t0
+    female_risk_shift: float = -1.0
+    p_epk_given_mid: float = 0.55
+
+    # ---- offending: group age curves (expected cases per year) -----------------------------
+    #: lambda_g(a) = base + peak * exp(-((a - centre)/width)^2), ages >= 12
+    group_curves: dict = _f(
+        {
+            "INC": {"base": 0.035, "peak": 0.10, "centre": 27.0, "width": 9.0},
+            "EPK": {"base": 0.04, "peak": 1.1, "centre": 18.0, "width": 3.8},
+            "LPK": {"base": 0.10, "peak": 1.05, "centre": 27.0, "width": 5.5},
+            "CON": {"base": 0.75, "peak": 0.6, "centre": 21.0, "width": 9.0},
+            "LOW": {"base": 0.004, "peak": 0.05, "centre": 21.0, "width": 7.0},
+        }
+    )
+    #: per person-year probability of a structural zero (zero-inflation), by group
+    zero_inflation: dict = _f({"INC": 0.10, "EPK": 0.05, "LPK": 0.05, "CON": 0.02, "LOW": 0.0})
+    frailty_sd: float = 0.45  #: sd of the person effect alpha_i (mean -sd^2/2)
+    age_decline_after: float = 40.0  #: extra decline of all curves after this age ...
+    age_decline_slope: float = 0.05  #: ... in log-odds per year (the planted adult age effect)
+    #: planted monthly log-odds (logit p_it = alpha_i + log-baseline_g(age) + sum beta * x_it)
+    log_odds: dict = _f(
+        {
+            "secm_benefit": math.log(1.35),
+            "secm_school": math.log(1.14),
+            "secm_other_no_income": math.log(1.16),
+            "partner": math.log(0.86),
+            "bio_child": math.log(0.98),
+            "resident_nonbio_child": math.log(1.32),
+        }
+    )
+    #: offence category mix by class (probabilities over category8 without trafficking)
+    category_mix: dict = _f(
+        {
+            "INC": {"PROPERTY": 0.35, "VIOLENCE": 0.2, "VANDALISM_PUBLIC_ORDER": 0.1, "TRAFFIC": 0.15,
+                    "DRUGS": 0.05, "SEXUAL": 0.05, "OTHER": 0.10},
+            "EPK": {"PROPERTY": 0.42, "VIOLENCE": 0.24, "VANDALISM_PUBLIC_ORDER": 0.16, "TRAFFIC": 0.05,
+                    "DRUGS": 0.04, "SEXUAL": 0.02, "OTHER": 0.07},
+            "LPK": {"PROPERTY": 0.38, "VIOLENCE": 0.2, "VANDALISM_PUBLIC_ORDER": 0.12, "TRAFFIC": 0.08,
+                    "DRUGS": 0.08, "SEXUAL": 0.03, "OTHER": 0.11},
+            "CON": {"PROPERTY": 0.45, "VIOLENCE": 0.2, "VANDALISM_PUBLIC_ORDER": 0.14, "TRAFFIC": 0.06,
+                    "DRUGS": 0.06, "SEXUAL": 0.02, "OTHER": 0.07},
+        }
+    )
+    offences_per_case_probs: tuple[float, float, float] = (0.7, 0.2, 0.1)
+    registration_lag_days_mean: float = 75.0
+    p_detention_base: float = 0.04  #: per case; x3 for heavy cases, x2 for CON
+    detention_days_median: float = 75.0
+
+    # ---- study sample enrichment -----------------------------------------------------------
+    group_shares: dict = _f({"INC": 0.36, "EPK": 0.28, "LPK": 0.21, "CON": 0.15})
+    female_share_by_group: dict = _f({"INC": 0.24, "EPK": 0.11, "LPK": 0.04, "CON": 0.0})
+    #: age at the first (index) trafficking case: mean, sd by group
+    trafficking_age: dict = _f(
+        {"INC": (30.4, 8.5), "EPK": (22.2, 4.0), "LPK": (28.0, 6.0), "CON": (27.0, 6.5)}
+    )
+    sample_reg_years: tuple[int, int] = (2008, 2017)
+    sample_risk_weight: float = 1.2  #: selection weight exp(w * z) favours high-risk families
+    sample_trafficking_recidivism: float = 0.2  #: later cases of sample persons turned trafficking
+    other_trafficking_ratio: float = 0.6  #: non-sample trafficking suspects per sample person
+
+    # ---- socio-economic, education, health -------------------------------------------------
+    p_startkwalificatie_intercept: float = 1.9  #: logit P(startkwalificatie) = a - b*z
+    p_startkwalificatie_risk: float = 0.9
+    p_in_hoogsteopl: float = 0.7  #: share of eligible persons present in a HOOGSTEOPL year file
+    ggz_logit_intercept: float = -2.6
+    ggz_logit_risk: float = 0.45
+    p_negative_correction: float = 0.01
+    p_in_zvw: float = 0.97
+    secm_benefit_logit: float = -3.0  #: monthly SECM: log-odds of benefit (adults) ~ a + b*z
+    secm_other_logit: float = -3.2
+    secm_risk_slope: float = 0.8
+    p_institution_minor: float = 0.012  #: per minor, x exp(1.0*z_parents)
+    p_foster_minor: float = 0.015
+    p_hh_gap: float = 0.03  #: adults with an unregistered gap
+    p_imputed_hh: float = 0.02  #: household spells flagged as imputed
+
+    def planted(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["out"] = str(self.out)
+        d["truth"] = str(self.truth) if self.truth else None
+        return d

@@ -1,0 +1,105 @@
+"""Chunk-appending writers for csv, parquet and sav deliveries.
+
+csv and parquet stream chunk by chunk (csv: append; parquet: one ParquetWriter per file). pyreadstat
+cannot append, so for ``sav`` chunks are staged as parquet files and converted table by table at close
+(memory then scales with the largest single table, not with the whole delivery).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..layouts import LAYOUTS
+
+NUMERIC = {"int", "num"}
+
+
+def column_kinds(table: str, columns: list[str]) -> dict[str, str]:
+    lay = LAYOUTS[table]
+    kinds = {}
+    for c in columns:
+        kind = "str"
+        for col in lay.columns:
+            if c.upper() == col.name.upper() or c.upper() in (a.upper() for a in col.aliases):
+                kind = col.kind
+        kinds[c] = kind
+    return kinds
+
+
+def _schema(table: str, columns: list[str]) -> pa.Schema:
+    kinds = column_kinds(table, columns)
+    return pa.schema([
+        (c, pa.int64() if kinds[c] == "int" else pa.float64() if kinds[c] == "num" else pa.string()) for c in columns
+    ])
+
+
+class DeliveryWriter:
+    def __init__(self, out: Path, fmt: str, version: int = 1):
+        if fmt not in ("csv", "parquet", "sav"):
+            raise ValueError(f"unknown format {fmt!r}")
+        self.out = Path(out)
+        self.fmt = fmt
+        self.version = version
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.rows: dict[str, int] = {}
+        self.columns: dict[str, tuple[str, list[str]]] = {}
+        self._pq: dict[str, pq.ParquetWriter] = {}
+        self._stage = self.out / ".staging" if fmt == "sav" else None
+
+    def path(self, table: str, year: int) -> Path:
+        name = LAYOUTS[table].file_name(year, self.version)
+        return self.out / f"{name}.{self.fmt}"
+
+    def write(self, table: str, year: int, df: pd.DataFrame) -> None:
+        name = LAYOUTS[table].file_name(year, self.version)
+        cols = list(df.columns)
+        self.columns.setdefault(name, (table, cols))
+        first = name not in self.rows
+        self.rows[name] = self.rows.get(name, 0) + len(df)
+        table_pa = pa.Table.from_pandas(df, schema=_schema(table, cols), preserve_index=False)
+        if self.fmt == "csv":
+            opts = pacsv.WriteOptions(include_header=first, quoting_style="needed", delimiter=",")
+            with open(self.out / f"{name}.csv", "wb" if first else "ab") as fh:
+                pacsv.write_csv(table_pa, fh, write_options=opts)
+            return
+        if self.fmt == "parquet":
+            w = self._pq.get(name)
+            if w is None:
+                w = self._pq[name] = pq.ParquetWriter(self.out / f"{name}.parquet", table_pa.schema)
+            w.write_table(table_pa)
+        else:
+            stage = self._stage / name
+            stage.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table_pa, stage / f"part-{len(list(stage.iterdir())):06d}.parquet")
+
+    def close(self) -> dict[str, int]:
+        for w in self._pq.values():
+            w.close()
+        self._pq.clear()
+        if self.fmt == "sav" and self._stage is not None and self._stage.exists():
+            import pyreadstat
+
+            for name, (table, cols) in sorted(self.columns.items()):
+                stage = self._stage / name
+                parts = sorted(stage.iterdir()) if stage.exists() else []
+                df = pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True) if parts else None
+                if df is None or len(df) == 0:
+                    df = pd.DataFrame({c: pd.Series(dtype="float64" if k in NUMERIC else object)
+                                       for c, k in column_kinds(table, cols).items()})
+                kinds = column_kinds(table, cols)
+                for c in cols:
+                    if kinds[c] in NUMERIC:
+                        df[c] = df[c].astype("float64")
+                    else:
+                        df[c] = df[c].astype(object).where(df[c].notna(), "")
+                widths = {c: max(1, int(df[c].str.len().max()) if len(df) else 1) for c in cols if kinds[c] not in NUMERIC}
+                pyreadstat.write_sav(df, str(self.out / f"{name}.sav"),
+                                     variable_format={c: f"A{w}" for c, w in widths.items()})
+            shutil.rmtree(self._stage)
+        return dict(sorted(self.rows.items()))
