@@ -35,3 +35,25 @@ def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outcome = run_dbt(db, ["build"])
     assert outcome.success, outcome.failures
     return db
+
+
+@pytest.fixture(scope="session")
+def generated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated delivery (4,000 persons, cohort 60) ingested and fully built with dbt (tests included).
+
+    Returns the folder holding ``delivery/``, ``truth/`` and ``warehouse.duckdb``; built once per session.
+    """
+    from warehouse.db import connect
+    from warehouse.dbt_driver import run_dbt
+    from warehouse.ingest import ingest
+    from warehouse.synth import SynthConfig, generate
+
+    root = tmp_path_factory.mktemp("generated_wh")
+    generate(SynthConfig(persons=4000, cohort_size=60, seed=3, out=root / "delivery", truth=root / "truth"))
+    db = root / "warehouse.duckdb"
+    con = connect(db)
+    ingest(con, root / "delivery")
+    con.close()
+    outcome = run_dbt(db, ["build"])
+    assert outcome.success, outcome.failures
+    return root

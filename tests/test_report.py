@@ -28,26 +28,8 @@ KEY_VALUE = re.compile(r"^R?\d{9}$")
 
 
 @pytest.fixture(scope="module")
-def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated delivery (4,000 persons, cohort 60) ingested and built with dbt (seeds + models)."""
-    try:
-        from warehouse.synth import SynthConfig, generate
-    except ImportError as error:  # pragma: no cover
-        pytest.skip(f"the synthetic generator (warehouse.synth) is not importable: {error}")
-    from warehouse.db import connect
-    from warehouse.dbt_driver import run_dbt
-    from warehouse.ingest import ingest
-
-    root = tmp_path_factory.mktemp("report_wh")
-    generate(SynthConfig(persons=4000, cohort_size=60, seed=3, out=root / "delivery", truth=root / "truth"))
-    db = root / "warehouse.duckdb"
-    con = connect(db)
-    ingest(con, root / "delivery")
-    con.close()
-    # seeds and models only: the dbt data tests are tested elsewhere and must not hide the report's own failures
-    outcome = run_dbt(db, ["build"])
-    assert outcome.success, outcome.failures
-    return db
+def small_warehouse(generated_warehouse: Path) -> Path:
+    return generated_warehouse / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="module")
