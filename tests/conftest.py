@@ -23,7 +23,7 @@ def tiny_delivery(tmp_path: Path) -> Path:
 def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny delivery ingested and built with dbt (module-scoped: built once per module)."""
     from warehouse.db import connect
-    from warehouse.dbt_driver import run_dbt
+    from warehouse.dbt_driver import build_args, run_dbt
     from warehouse.ingest import ingest
 
     root = tmp_path_factory.mktemp("tiny_warehouse")
@@ -32,7 +32,7 @@ def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     con = connect(db)
     ingest(con, delivery)
     con.close()
-    outcome = run_dbt(db, ["build"])
+    outcome = run_dbt(db, build_args())
     assert outcome.success, outcome.failures
     return db
 
@@ -44,7 +44,7 @@ def generated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Returns the folder holding ``delivery/``, ``truth/`` and ``warehouse.duckdb``; built once per session.
     """
     from warehouse.db import connect
-    from warehouse.dbt_driver import run_dbt
+    from warehouse.dbt_driver import build_args, run_dbt
     from warehouse.ingest import ingest
     from warehouse.synth import SynthConfig, generate
 
@@ -54,6 +54,6 @@ def generated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     con = connect(db)
     ingest(con, root / "delivery")
     con.close()
-    outcome = run_dbt(db, ["build"])
+    outcome = run_dbt(db, build_args())
     assert outcome.success, outcome.failures
     return root

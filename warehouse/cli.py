@@ -67,15 +67,18 @@ def ingest(
 def build(
     db: DbOption = None,
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt selection (default: everything).")] = None,
+    unit_tests: Annotated[
+        bool, typer.Option("--unit-tests", help="Also run the dbt unit tests (hand-made rows; normally run by pytest).")
+    ] = False,
 ) -> None:
-    """Build seeds, staging, intermediate and marts with dbt, and run the dbt tests."""
-    from warehouse.dbt_driver import run_dbt
+    """Build seeds, staging, intermediate and marts with dbt, and run the dbt data tests."""
+    from warehouse.dbt_driver import build_args, run_dbt
 
     path = resolve_db(db)
     if not path.exists():
         _fail(f"{path} does not exist: run `warehouse ingest DIR` first")
     started = time.perf_counter()
-    args = ["build"] + (["--select", select] if select else [])
+    args = build_args(select, unit_tests=unit_tests)
     with console.status("dbt build"):
         outcome = run_dbt(path, args)
     if not outcome.success:
@@ -231,7 +234,7 @@ def rollback(
         con.close()
     console.print(f"rolled back: {', '.join(undone) if undone else 'nothing'}")
     if rebuild:
-        build(db=path, select=None)
+        build(db=path, select=None, unit_tests=False)
 
 
 def _register_subcommands() -> None:

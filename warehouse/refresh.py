@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.dbt_driver import run_dbt
+from warehouse.dbt_driver import build_args, run_dbt
 from warehouse.ingest import ingest
 from warehouse.layouts import LAYOUTS
 
@@ -81,7 +81,7 @@ def refresh(db: Path, delivery: Path, *, progress=None) -> RefreshResult:
         tables = sorted(result.tables)
         selection = selection_for(tables)
         build_started = time.perf_counter()
-        outcome = run_dbt(work, ["build", "--select", selection])
+        outcome = run_dbt(work, build_args(selection))
         if not outcome.success:
             raise RefreshFailed("dbt build failed during refresh; warehouse unchanged:\n" + "\n".join(outcome.failures))
         build_seconds = time.perf_counter() - build_started

@@ -16,6 +16,7 @@ shared_spells as (
         partner_episodes.person_id as partner_id,
         person_episodes.spell_start_date,
         person_episodes.spell_end_date,
+        person_episodes.is_left_censored,
         person_episodes.is_running
     from episodes as person_episodes
     inner join episodes as partner_episodes
@@ -59,6 +60,8 @@ final as (
         episode_number,
         min(spell_start_date) as episode_start_date,
         max(spell_end_date) as episode_end_date,
+        -- the episode started on or before the register start (1994-10-01): true start unknown
+        bool_or(is_left_censored) as is_left_censored,
         bool_or(is_running) as is_running,
         count(*) as n_household_spells
     from numbered

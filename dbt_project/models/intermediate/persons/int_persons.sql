@@ -37,15 +37,31 @@ household_spells as (
 
 ),
 
-migration_summary as (
+migration_events as (
 
     select
         person_id,
         min(migration_date) filter (where is_arrival) as first_arrival_date,
+        min(migration_date) filter (where not is_arrival) as first_departure_date,
         max(migration_date) filter (where is_arrival) as last_arrival_date,
         max(migration_date) filter (where not is_arrival) as last_departure_date
     from migrations
     group by person_id
+
+),
+
+-- SPEC B03 uses the first immigration: the earliest arrival, unless a departure precedes it. Then the
+-- person lived here before the first recorded arrival (born here, or arrived before the migration
+-- register), that arrival is a return, and the immigration date is unknown.
+migration_summary as (
+
+    select
+        *,
+        case
+            when first_departure_date is null or first_arrival_date <= first_departure_date
+                then first_arrival_date
+        end as first_immigration_date
+    from migration_events
 
 ),
 
@@ -86,15 +102,14 @@ final as (
 
         -- migration history
         migration_summary.first_arrival_date,
+        migration_summary.first_immigration_date,
         migration_summary.last_departure_date,
         coalesce(
             migration_summary.last_departure_date > coalesce(migration_summary.last_arrival_date, date '1900-01-01'),
             false
         ) as has_emigrated_without_return,
-        case
-            when migration_summary.first_arrival_date is not null and persons.birth_date is not null
-                then datediff('day', persons.birth_date, migration_summary.first_arrival_date) / 365.25
-        end as age_at_first_arrival_years,
+        -- age at the first immigration (B03); NULL when that date is unknown
+        {{ age_decimal('persons.birth_date', 'migration_summary.first_immigration_date') }} as age_at_first_arrival_years,
 
         -- death and registration
         deaths.death_date,
