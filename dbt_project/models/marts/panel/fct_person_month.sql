@@ -1,12 +1,26 @@
--- One row per study person (OFF and CC) per calendar month of the fixed-effects panel (SPEC §3.5):
--- OFF Jan 1999 - Jun 2021 (offending from OBJD), CC Jan 2001 - Jun 2021 (offending from INSTROOMOM).
--- States are taken on the first day of the month; bio_child is absorbing from the birth month.
--- All months are kept (is_adult flags the FE analysis months); months after death are dropped.
+-- One row per panel person per calendar month of the fixed-effects panel (SPEC §3.5).
+-- var('panel_population'): 'study' (default) = the sample (OFF, offending from OBJD, from
+-- var('panel_start_month')) and both matched control groups (CC, NCC, offending from INSTROOMOM, from
+-- var('panel_start_month_criminal_controls')); 'all_offenders' = the study population plus every other
+-- person with >= 1 OM case registered in the OM years (study_group 'OFFENDER', offending from INSTROOMOM,
+-- same start as the controls). States are taken on the first day of the month; bio_child is absorbing
+-- from the birth month. All months are kept (is_adult flags the FE analysis months); months after
+-- death are dropped.
+{%- set panel_population = var('panel_population') %}
+{%- if panel_population not in ['study', 'all_offenders'] %}
+    {{ exceptions.raise_compiler_error("var panel_population must be 'study' or 'all_offenders', got " ~ panel_population) }}
+{%- endif %}
 with
 
-population as (
+study_population as (
 
-    select * from {{ ref('dim_study_population') }} where study_group in ('OFF', 'CC')
+    select * from {{ ref('dim_study_population') }}
+
+),
+
+persons as (
+
+    select * from {{ ref('int_persons') }}
 
 ),
 
@@ -46,6 +60,31 @@ detentions as (
 
 ),
 
+{% if panel_population == 'all_offenders' %}
+other_offenders as (
+
+    select distinct cases.person_id
+    from cases
+    where cases.case_source = 'om'
+      and year(cases.registration_date) between {{ var('om_years_start') }} and {{ var('om_years_end') }}
+      and cases.person_id not in (select person_id from study_population)
+
+),
+{% endif %}
+
+population as (
+
+    select person_id, study_group, birth_date, death_date
+    from study_population
+    {% if panel_population == 'all_offenders' %}
+    union all
+    select persons.person_id, 'OFFENDER' as study_group, persons.birth_date, persons.death_date
+    from other_offenders
+    inner join persons on persons.person_id = other_offenders.person_id
+    {% endif %}
+
+),
+
 months as (
 
     select
@@ -80,6 +119,8 @@ offence_months as (
     inner join population
         on population.person_id = cases.person_id
        and cases.case_source = case when population.study_group = 'OFF' then 'objd' else 'om' end
+    where cases.case_source = 'objd'
+       or year(cases.registration_date) between {{ var('om_years_start') }} and {{ var('om_years_end') }}
     group by all
 
 ),
