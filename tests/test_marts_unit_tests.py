@@ -31,7 +31,8 @@ def declared_unit_tests() -> dict[str, str]:
 def test_every_mart_with_measures_has_unit_tests() -> None:
     models = set(declared_unit_tests().values())
     expected = {
-        "dim_study_cohort", "dim_control_persons", "fct_control_match_quality",
+        "dim_study_cohort", "dim_study_population", "dim_control_persons", "fct_control_match_quality",
+        "dim_person_kin_counts",
         "fct_offending_by_age", "fct_offender_careers", "fct_recidivism_windows", "fct_recidivism_survival",
         "fct_criminal_network", "fct_person_background", "fct_life_events", "fct_person_month",
         "fct_trajectory_curves", "fct_trajectory_membership",
