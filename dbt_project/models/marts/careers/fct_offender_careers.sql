@@ -171,6 +171,7 @@ final as (
         first_trafficking_case.first_trafficking_date,
         {{ age_decimal('cohort.birth_date', 'first_trafficking_case.first_trafficking_date') }} as age_first_trafficking,
         case
+            when first_trafficking_case.first_trafficking_date is null then null
             when {{ age_years('cohort.birth_date', 'first_trafficking_case.first_trafficking_date') }} < 18 then '<18'
             when {{ age_years('cohort.birth_date', 'first_trafficking_case.first_trafficking_date') }} < 25 then '18-24'
             when {{ age_years('cohort.birth_date', 'first_trafficking_case.first_trafficking_date') }} < 40 then '25-39'
@@ -187,9 +188,9 @@ final as (
         coalesce(age_window.n_trafficking_cases_12_35, 0) >= 2 as is_trafficking_recidivist_12_35,
         coalesce(total_trafficking.n_trafficking_cases_ever, 0) >= 2 as is_trafficking_recidivist_ever,
 
-        -- before / after first trafficking (C10-C13)
-        coalesce(period_summary.n_cases_before, 0) as n_cases_before_trafficking,
-        coalesce(period_summary.n_cases_before, 0) = 0 as starts_with_trafficking,
+        -- before / after first trafficking (C10-C13); NULL for a person without a trafficking case
+        case when first_trafficking_case.person_id is not null then coalesce(period_summary.n_cases_before, 0) end as n_cases_before_trafficking,
+        case when first_trafficking_case.person_id is not null then coalesce(period_summary.n_cases_before, 0) = 0 end as starts_with_trafficking,
         datediff('day', {{ add_years("cohort.birth_date", var('career_start_age')) }}, first_trafficking_case.first_trafficking_date) / 365.25
             as years_before_trafficking,
         coalesce(period_summary.n_cases_before, 0)
@@ -199,23 +200,23 @@ final as (
             <= {{ add_years("date '" ~ var('reference_date') ~ "'", -var('follow_up_years')) }}
             and cohort.observation_end_date >= {{ add_years("first_trafficking_case.first_trafficking_date", var('follow_up_years')) }}
             as has_follow_up,
-        coalesce(period_summary.n_cases_after, 0) as n_cases_after_trafficking,
+        case when first_trafficking_case.person_id is not null then coalesce(period_summary.n_cases_after, 0) end as n_cases_after_trafficking,
         datediff('day', first_trafficking_case.first_trafficking_date, cohort.observation_end_date) / 365.25 as years_after_trafficking,
         coalesce(period_summary.n_cases_after, 0)
             / nullif(datediff('day', first_trafficking_case.first_trafficking_date, cohort.observation_end_date) / 365.25, 0)
             as cases_per_year_after_trafficking,
-        coalesce(period_summary.n_trafficking_cases_after, 0) > 0 as any_trafficking_after,
+        case when first_trafficking_case.person_id is not null then coalesce(period_summary.n_trafficking_cases_after, 0) > 0 end as any_trafficking_after,
 
         -- offence types and severity before / after (C14, C15)
-        coalesce(versatility.n_types_before, 0) as n_types_before,
-        coalesce(versatility.n_types_after, 0) as n_types_after,
+        case when first_trafficking_case.person_id is not null then coalesce(versatility.n_types_before, 0) end as n_types_before,
+        case when first_trafficking_case.person_id is not null then coalesce(versatility.n_types_after, 0) end as n_types_after,
         {% for category in ['property', 'violence', 'sexual', 'drugs', 'vandalism_public_order', 'traffic', 'other', 'criminal_org'] %}
-        coalesce(period_summary.any_{{ category }}_before, false) as any_{{ category }}_before,
-        coalesce(period_summary.any_{{ category }}_after, false) as any_{{ category }}_after,
+        case when first_trafficking_case.person_id is not null then coalesce(period_summary.any_{{ category }}_before, false) end as any_{{ category }}_before,
+        case when first_trafficking_case.person_id is not null then coalesce(period_summary.any_{{ category }}_after, false) end as any_{{ category }}_after,
         {% endfor %}
         {% for severity in ['light', 'medium', 'heavy'] %}
-        coalesce(period_summary.any_{{ severity }}_before, false) as any_{{ severity }}_before,
-        coalesce(period_summary.any_{{ severity }}_after, false) as any_{{ severity }}_after,
+        case when first_trafficking_case.person_id is not null then coalesce(period_summary.any_{{ severity }}_before, false) end as any_{{ severity }}_before,
+        case when first_trafficking_case.person_id is not null then coalesce(period_summary.any_{{ severity }}_after, false) end as any_{{ severity }}_after,
         {% endfor %}
 
         -- age on the reference date (C17)

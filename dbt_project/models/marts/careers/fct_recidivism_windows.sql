@@ -1,7 +1,8 @@
 -- One row per sample offender per window (2, 5, 7 years) per detention-correction variant (SPEC R01):
 -- reoffending (any case / a trafficking case other than the index case) with first offence date in
 -- (t0, window end]. t0 = first trafficking offence date. With detention correction the window end is
--- extended by the detention days inside the window (two fixed-point iterations). A window counts
+-- extended by the detention days inside the window, iterated to the fixed point (so the window holds
+-- w years of days at liberty; detention days are counted from t0 + 1). A window counts
 -- (is_window_observed) only if it ends on or before the end of observation (reference date or death).
 with
 
@@ -48,31 +49,100 @@ windows as (
 
 ),
 
-detention_days as (
+-- detention spells merged where they overlap or touch (gaps-and-islands), so no day counts twice
+detention_islands as (
 
     select
-        windows.*,
-        windows.calendar_end_date + cast(coalesce((
-            select sum(greatest(datediff('day', greatest(detentions.detention_start_date, windows.index_date),
-                                                least(detentions.detention_end_date, windows.calendar_end_date)) + 1, 0))
-            from detentions
-            where detentions.person_id = windows.person_id
-        ), 0) as integer) as corrected_end_1
+        person_id,
+        detention_start_date,
+        detention_end_date,
+        sum(starts_new_island) over (
+            partition by person_id order by detention_start_date, detention_end_date rows unbounded preceding
+        ) as island_number
+    from (
+        select
+            detentions.*,
+            case
+                when detention_start_date <= max(detention_end_date) over (
+                    partition by person_id order by detention_start_date, detention_end_date
+                    rows between unbounded preceding and 1 preceding
+                ) + 1 then 0
+                else 1
+            end as starts_new_island
+        from detentions
+    )
+
+),
+
+detention_periods as (
+
+    select person_id, min(detention_start_date) as period_start_date, max(detention_end_date) as period_end_date
+    from detention_islands
+    group by person_id, island_number
+
+),
+
+-- detention periods after t0, clipped to start the day after t0 (the window is (t0, t0 + w])
+window_detentions as (
+
+    select
+        windows.person_id,
+        windows.window_years,
+        windows.calendar_end_date,
+        greatest(detention_periods.period_start_date, windows.index_date + 1) as clipped_start_date,
+        datediff('day', greatest(detention_periods.period_start_date, windows.index_date + 1),
+                 detention_periods.period_end_date) + 1 as detention_days
     from windows
+    inner join detention_periods
+        on detention_periods.person_id = windows.person_id
+       and detention_periods.period_end_date > windows.index_date
+
+),
+
+-- The corrected end E is the smallest fixed point of E = calendar end + detention days in (t0, E]:
+-- taking the periods in time order, a period lies (wholly) inside the window iff it starts on or
+-- before the calendar end extended by all earlier periods; once one does not, no later one does.
+window_detentions_ranked as (
+
+    select
+        *,
+        coalesce(sum(detention_days) over (
+            partition by person_id, window_years order by clipped_start_date
+            rows between unbounded preceding and 1 preceding
+        ), 0) as earlier_detention_days
+    from window_detentions
+
+),
+
+window_detentions_inside as (
+
+    select
+        *,
+        bool_and(clipped_start_date <= calendar_end_date + cast(earlier_detention_days as integer)) over (
+            partition by person_id, window_years order by clipped_start_date rows unbounded preceding
+        ) as is_inside_window
+    from window_detentions_ranked
+
+),
+
+detention_extension as (
+
+    select person_id, window_years, sum(detention_days) filter (where is_inside_window) as extension_days
+    from window_detentions_inside
+    group by person_id, window_years
 
 ),
 
 corrected as (
 
     select
-        detention_days.*,
-        detention_days.calendar_end_date + cast(coalesce((
-            select sum(greatest(datediff('day', greatest(detentions.detention_start_date, detention_days.index_date),
-                                                least(detentions.detention_end_date, detention_days.corrected_end_1)) + 1, 0))
-            from detentions
-            where detentions.person_id = detention_days.person_id
-        ), 0) as integer) as corrected_end_date
-    from detention_days
+        windows.*,
+        windows.calendar_end_date + cast(coalesce(detention_extension.extension_days, 0) as integer)
+            as corrected_end_date
+    from windows
+    left join detention_extension
+        on detention_extension.person_id = windows.person_id
+       and detention_extension.window_years = windows.window_years
 
 ),
 

@@ -140,9 +140,13 @@ final as (
         ) as adult_years,
 
         -- W05 children at the index dates
-        legal_children.first_bio_child_birth_date <= index_dates.first_offence_date as bio_child_at_first_offence,
+        case when index_dates.first_offence_date is not null
+            then coalesce(legal_children.first_bio_child_birth_date <= index_dates.first_offence_date, false)
+        end as bio_child_at_first_offence,
         position_at.position_at_first_offence in ('SINGLE_PARENT', 'PARTNER_WITH_CHILDREN') as resident_child_at_first_offence,
-        legal_children.first_bio_child_birth_date <= index_dates.first_trafficking_date as bio_child_at_first_trafficking,
+        case when index_dates.first_trafficking_date is not null
+            then coalesce(legal_children.first_bio_child_birth_date <= index_dates.first_trafficking_date, false)
+        end as bio_child_at_first_trafficking,
         position_at.position_at_first_trafficking in ('SINGLE_PARENT', 'PARTNER_WITH_CHILDREN') as resident_child_at_first_trafficking,
 
         -- W05 children ever (to the end of 2022)

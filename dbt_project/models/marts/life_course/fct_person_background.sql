@@ -121,6 +121,23 @@ minority_summary as (
 
 ),
 
+-- B04 eligibility: household records cover [15th, 18th birthday) up to the gap tolerance, from Oct 1994;
+-- the minority measures are reported only for eligible persons (NULL otherwise)
+minority_eligibility as (
+
+    select
+        minority_window.person_id,
+        minority_window.window_start_date >= date '{{ var("register_start_date") }}'
+            and coalesce(minority_summary.covered_days, 0)
+                >= datediff('day', minority_window.window_start_date, minority_window.window_end_date) + 1
+                   - {{ var('minority_household_gap_days') }}
+            and minority_window.adulthood_date <= date '{{ var("partner_window_end") }}'
+            as is_minority_household_known
+    from minority_window
+    left join minority_summary on minority_summary.person_id = minority_window.person_id
+
+),
+
 -- B07 parents' age at their first (legal) child
 parent_first_child as (
 
@@ -192,7 +209,7 @@ phase_wide as (
         bool_or(received_care) filter (where phase_start_age = {{ age }} and is_phase_known) as ggz_{{ age }}_{{ age + 2 }},
         {% endfor %}
         bool_or(is_phase_known) as is_any_ggz_phase_known,
-        bool_or(received_care and is_phase_known) as ggz_any_phase
+        case when bool_or(is_phase_known) then bool_or(received_care and is_phase_known) end as ggz_any_phase
     from phase_summary
     group by person_id
 
@@ -211,16 +228,15 @@ final as (
         migration.migration_history,
 
         -- B04, B05
-        minority_window.window_start_date >= date '{{ var("register_start_date") }}'
-            and coalesce(minority_summary.covered_days, 0)
-                >= datediff('day', minority_window.window_start_date, minority_window.window_end_date) + 1
-                   - {{ var('minority_household_gap_days') }}
-            and minority_window.adulthood_date <= date '{{ var("partner_window_end") }}'
-            as is_minority_household_known,
-        coalesce(minority_summary.ever_single_parent_minor, false) as ever_single_parent_minor,
-        coalesce(minority_summary.ever_foster_minor, false) as ever_foster_minor,
-        coalesce(minority_summary.ever_institution_minor, false) as ever_institution_minor,
-        minority_summary.n_compositions_15_18,
+        coalesce(minority_eligibility.is_minority_household_known, false) as is_minority_household_known,
+        case when minority_eligibility.is_minority_household_known then minority_summary.ever_single_parent_minor end
+            as ever_single_parent_minor,
+        case when minority_eligibility.is_minority_household_known then minority_summary.ever_foster_minor end
+            as ever_foster_minor,
+        case when minority_eligibility.is_minority_household_known then minority_summary.ever_institution_minor end
+            as ever_institution_minor,
+        case when minority_eligibility.is_minority_household_known then minority_summary.n_compositions_15_18 end
+            as n_compositions_15_18,
 
         -- B06
         population.has_known_mother and population.has_known_father as has_both_parents_known,
@@ -246,8 +262,8 @@ final as (
 
     from population
     left join migration on migration.person_id = population.person_id
-    left join minority_window on minority_window.person_id = population.person_id
     left join minority_summary on minority_summary.person_id = population.person_id
+    left join minority_eligibility on minority_eligibility.person_id = population.person_id
     left join kin_counts on kin_counts.person_id = population.person_id
     left join parent_first_child as mother_first_child on mother_first_child.parent_id = population.mother_id
     left join parent_first_child as father_first_child on father_first_child.parent_id = population.father_id

@@ -1,12 +1,26 @@
--- One row per study person (OFF and CC) per calendar month of the fixed-effects panel (SPEC §3.5):
--- OFF Jan 1999 - Jun 2021 (offending from OBJD), CC Jan 2001 - Jun 2021 (offending from INSTROOMOM).
--- States are taken on the first day of the month; bio_child is absorbing from the birth month.
--- All months are kept (is_adult flags the FE analysis months); months after death are dropped.
+-- One row per panel person per calendar month of the fixed-effects panel (SPEC §3.5).
+-- var('panel_population'): 'study' (default) = the sample (OFF, offending from OBJD, from
+-- var('panel_start_month')) and both matched control groups (CC, NCC, offending from INSTROOMOM, from
+-- var('panel_start_month_criminal_controls')); 'all_offenders' = the study population plus every other
+-- person with >= 1 OM case registered in the OM years (study_group 'OFFENDER', offending from INSTROOMOM,
+-- same start as the controls). States are taken on the first day of the month; bio_child is absorbing
+-- from the birth month. All months are kept (is_adult flags the FE analysis months); months after
+-- death are dropped.
+{%- set panel_population = var('panel_population') %}
+{%- if panel_population not in ['study', 'all_offenders'] %}
+    {{ exceptions.raise_compiler_error("var panel_population must be 'study' or 'all_offenders', got " ~ panel_population) }}
+{%- endif %}
 with
 
-population as (
+study_population as (
 
-    select * from {{ ref('dim_study_population') }} where study_group in ('OFF', 'CC')
+    select * from {{ ref('dim_study_population') }}
+
+),
+
+persons as (
+
+    select * from {{ ref('int_persons') }}
 
 ),
 
@@ -46,6 +60,31 @@ detentions as (
 
 ),
 
+{% if panel_population == 'all_offenders' %}
+other_offenders as (
+
+    select distinct cases.person_id
+    from cases
+    where cases.case_source = 'om'
+      and year(cases.registration_date) between {{ var('om_years_start') }} and {{ var('om_years_end') }}
+      and cases.person_id not in (select person_id from study_population)
+
+),
+{% endif %}
+
+population as (
+
+    select person_id, study_group, birth_date, death_date
+    from study_population
+    {% if panel_population == 'all_offenders' %}
+    union all
+    select persons.person_id, 'OFFENDER' as study_group, persons.birth_date, persons.death_date
+    from other_offenders
+    inner join persons on persons.person_id = other_offenders.person_id
+    {% endif %}
+
+),
+
 months as (
 
     select
@@ -80,6 +119,8 @@ offence_months as (
     inner join population
         on population.person_id = cases.person_id
        and cases.case_source = case when population.study_group = 'OFF' then 'objd' else 'om' end
+    where cases.case_source = 'objd'
+       or year(cases.registration_date) between {{ var('om_years_start') }} and {{ var('om_years_end') }}
     group by all
 
 ),
@@ -88,7 +129,76 @@ first_bio_child as (
 
     select parent_id as person_id, min(child_birth_date) as first_child_birth_date
     from parent_links
+    where parent_id in (select person_id from population)
     group by parent_id
+
+),
+
+-- spell tables expanded to the panel months whose first day falls inside the spell (the monthly state
+-- is the state on the 1st), so that every state joins the person-months on equality
+{%- set panel_first_month = "least(date '" ~ var('panel_start_month') ~ "', date '" ~ var('panel_start_month_criminal_controls') ~ "')" %}
+{%- set panel_last_month = "date '" ~ var('panel_end_month') ~ "'" %}
+secm_months as (
+
+    select
+        secm_spells.person_id,
+        secm_spells.secm_category,
+        cast(unnest(generate_series(
+            greatest(date_trunc('month', secm_spells.spell_start_date - 1) + interval 1 month, {{ panel_first_month }}),
+            least(date_trunc('month', secm_spells.spell_end_date), {{ panel_last_month }}),
+            interval 1 month
+        )) as date) as month_start_date
+    from secm_spells
+    where secm_spells.person_id in (select person_id from population)
+      and secm_spells.spell_end_date is not null
+
+),
+
+household_months as (
+
+    select
+        household_episodes.person_id,
+        household_episodes.position_category,
+        household_episodes.is_partner_position,
+        cast(unnest(generate_series(
+            greatest(date_trunc('month', household_episodes.spell_start_date - 1) + interval 1 month, {{ panel_first_month }}),
+            least(date_trunc('month', household_episodes.spell_end_date), {{ panel_last_month }}),
+            interval 1 month
+        )) as date) as month_start_date
+    from household_episodes
+    where household_episodes.person_id in (select person_id from population)
+      and household_episodes.spell_end_date is not null
+
+),
+
+resident_nonbio_child_months as (
+
+    select distinct
+        resident_children.person_id,
+        cast(unnest(generate_series(
+            greatest(date_trunc('month', resident_children.spell_start_date - 1) + interval 1 month, {{ panel_first_month }}),
+            least(date_trunc('month', resident_children.spell_end_date), {{ panel_last_month }}),
+            interval 1 month
+        )) as date) as month_start_date
+    from resident_children
+    where not resident_children.is_legal_child
+      and resident_children.person_id in (select person_id from population)
+      and resident_children.spell_end_date is not null
+
+),
+
+detention_months as (
+
+    select distinct
+        detentions.person_id,
+        cast(unnest(generate_series(
+            greatest(date_trunc('month', detentions.detention_start_date - 1) + interval 1 month, {{ panel_first_month }}),
+            least(date_trunc('month', detentions.detention_end_date), {{ panel_last_month }}),
+            interval 1 month
+        )) as date) as month_start_date
+    from detentions
+    where detentions.person_id in (select person_id from population)
+      and detentions.detention_end_date is not null
 
 ),
 
@@ -107,29 +217,24 @@ final as (
         household.person_id is not null as is_household_known,
         coalesce(household.is_partner_position, false) as has_partner,
         coalesce(first_bio_child.first_child_birth_date <= last_day(months.month_start_date), false) as has_bio_child,
-        exists (
-            select 1
-            from resident_children
-            where resident_children.person_id = months.person_id
-              and not resident_children.is_legal_child
-              and months.month_start_date between resident_children.spell_start_date and resident_children.spell_end_date
-        ) as has_resident_nonbio_child,
-        exists (
-            select 1
-            from detentions
-            where detentions.person_id = months.person_id
-              and months.month_start_date between detentions.detention_start_date and detentions.detention_end_date
-        ) as is_in_detention
+        resident_nonbio_child_months.person_id is not null as has_resident_nonbio_child,
+        detention_months.person_id is not null as is_in_detention
     from months
     left join offence_months
         on offence_months.person_id = months.person_id
        and offence_months.month_start_date = months.month_start_date
-    left join secm_spells as secm
+    left join secm_months as secm
         on secm.person_id = months.person_id
-       and months.month_start_date between secm.spell_start_date and secm.spell_end_date
-    left join household_episodes as household
+       and secm.month_start_date = months.month_start_date
+    left join household_months as household
         on household.person_id = months.person_id
-       and months.month_start_date between household.spell_start_date and household.spell_end_date
+       and household.month_start_date = months.month_start_date
+    left join resident_nonbio_child_months
+        on resident_nonbio_child_months.person_id = months.person_id
+       and resident_nonbio_child_months.month_start_date = months.month_start_date
+    left join detention_months
+        on detention_months.person_id = months.person_id
+       and detention_months.month_start_date = months.month_start_date
     left join first_bio_child on first_bio_child.person_id = months.person_id
 
 )
