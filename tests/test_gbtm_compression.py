@@ -111,7 +111,7 @@ def test_no_positive_cells_and_empty_rows():
     data = make_data(AGES[:4], [[0, 0, np.nan, 0], [np.nan] * 4, [0, 0, 0, 0]])
     spec, x_mat, z_mat = _spec("zip", 2, 1, 0, data)
     cd = compress(data)
-    assert cd.type_age.size == 0
+    assert cd.sparse_form is not None and cd.sparse_form.type_age.size == 0
     theta = np.array([-1.0, 0.2, 0.5, -0.3, -1.0, 0.4, 0.3])
     fast = evaluate(theta, spec, cd, x_mat, z_mat)
     slow = evaluate(theta, spec, cd, x_mat, z_mat, dense=False)

@@ -94,15 +94,7 @@ class CompressedData:
     missing); ``positive`` / ``zero`` are masks of observed cells with y > 0 / y == 0;
     ``log_y_factorial`` is ``sum_t log(y_it!)`` per row; ``inverse`` maps persons to rows.
 
-    Sparse form used by the likelihood's fast path (exact: the same sums in another
-    order). A positive cell is identified by its *cell type* ``(age index, count)``; the
-    distinct types are ``type_age`` / ``type_count``. ``mask_patterns`` are the distinct rows
-    of ``obs`` (missing-data patterns, few: right censoring gives one per last age) and
-    ``pattern`` the pattern of each row. ``indicators`` is the 0/1 CSR matrix (rows x
-    (types + patterns)) marking each row's positive-cell types and its pattern, so any
-    per-row sum over cells is one sparse product; ``indicators_t`` is its transpose (CSR)
-    and ``type_onehot`` the (types x T) 0/1 map of types to ages. ``expo_sparse`` is
-    ``expo`` as CSR when exposure varies (else ``None``).
+    ``sparse_form`` (:class:`SparseForm` or ``None``) feeds the likelihood's fast path.
     """
 
     y: np.ndarray
@@ -115,18 +107,35 @@ class CompressedData:
     log_y_factorial: np.ndarray
     y_log_exposure: np.ndarray
     varying_exposure: bool
-    type_age: np.ndarray
-    type_count: np.ndarray
-    mask_patterns: np.ndarray
-    pattern: np.ndarray
-    indicators: sparse.csr_matrix
-    indicators_t: sparse.csr_matrix
-    type_onehot: np.ndarray
-    expo_sparse: sparse.csr_matrix | None
+    sparse_form: "SparseForm | None" = None
 
     @property
     def n_rows(self) -> int:
         return int(self.y.shape[0])
+
+
+@dataclass(frozen=True)
+class SparseForm:
+    """Cell-type / pattern form of :class:`CompressedData` (exact: same sums, other order).
+
+    A positive cell is identified by its *cell type* ``(age index, count)``; the distinct
+    types are ``type_age`` / ``type_count``, and ``type_onehot`` maps types to ages (types x
+    T). ``mask_patterns`` are the distinct rows of ``obs`` (missing-data patterns, few:
+    right censoring gives one per last age) and ``pattern`` the pattern of each row.
+    ``indicators`` is the 0/1 CSR matrix (rows x (types + patterns)) marking each row's
+    positive-cell types and its pattern, so any per-row sum over cells is one sparse
+    product; ``indicators_t`` is its transpose (CSR). ``expo_sparse`` is ``expo`` as CSR
+    when exposure varies (else ``None``).
+    """
+
+    type_age: np.ndarray
+    type_count: np.ndarray
+    type_onehot: np.ndarray
+    mask_patterns: np.ndarray
+    pattern: np.ndarray
+    indicators: sparse.csr_matrix
+    indicators_t: sparse.csr_matrix
+    expo_sparse: sparse.csr_matrix | None
 
 
 def unique_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,8 +159,12 @@ def unique_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ordered[starts], inverse, counts
 
 
-def compress(data: TrajectoryData, compress_rows: bool = True) -> CompressedData:
-    """Collapse identical (counts, exposure) rows into weighted unique patterns."""
+def compress(data: TrajectoryData, compress_rows: bool = True, sparse_form: bool = True) -> CompressedData:
+    """Collapse identical (counts, exposure) rows into weighted unique patterns.
+
+    ``sparse_form=False`` skips building :class:`SparseForm` (the likelihood then uses dense
+    products; cheaper for scoring a handful of records).
+    """
     y = np.where(data.observed, data.counts, -1.0)
     if data.exposure is not None:
         key = np.concatenate([y, data.exposure], axis=1)
@@ -168,15 +181,6 @@ def compress(data: TrajectoryData, compress_rows: bool = True) -> CompressedData
     y0 = np.where(obs, yu, 0.0)
     log_e = np.log(np.where(obs, expo, 1.0))
     positive = obs & (y0 > 0)
-    mask_patterns, pattern, _ = unique_rows(obs.view(np.uint8))
-    cell_row, cell_age = np.nonzero(positive)
-    types, cell_type, _ = unique_rows(np.stack([cell_age, y0[cell_row, cell_age]], axis=1))
-    n, n_types = y0.shape[0], types.shape[0]
-    indicators = sparse.csr_matrix(
-        (np.ones(cell_row.size + n), (np.concatenate([cell_row, np.arange(n)]),
-                                       np.concatenate([cell_type, n_types + pattern]))),
-        shape=(n, n_types + mask_patterns.shape[0]),
-    )
     expo0 = np.ascontiguousarray(np.where(obs, expo, 0.0))
     return CompressedData(
         y=np.ascontiguousarray(y0),
@@ -189,12 +193,29 @@ def compress(data: TrajectoryData, compress_rows: bool = True) -> CompressedData
         log_y_factorial=gammaln(y0 + 1.0).sum(axis=1),
         y_log_exposure=(y0 * log_e).sum(axis=1),
         varying_exposure=data.exposure is not None,
+        sparse_form=_sparse_form(y0, obs, positive, expo0, data.exposure is not None) if sparse_form else None,
+    )
+
+
+def _sparse_form(y0: np.ndarray, obs: np.ndarray, positive: np.ndarray, expo0: np.ndarray,
+                 varying_exposure: bool) -> SparseForm:
+    t = y0.shape[1]
+    mask_patterns, pattern, _ = unique_rows(obs.view(np.uint8))
+    cell_row, cell_age = np.nonzero(positive)
+    types, cell_type, _ = unique_rows(np.stack([cell_age, y0[cell_row, cell_age]], axis=1))
+    n, n_types = y0.shape[0], types.shape[0]
+    indicators = sparse.csr_matrix(
+        (np.ones(cell_row.size + n), (np.concatenate([cell_row, np.arange(n)]),
+                                       np.concatenate([cell_type, n_types + pattern]))),
+        shape=(n, n_types + mask_patterns.shape[0]),
+    )
+    return SparseForm(
         type_age=types[:, 0].astype(np.intp),
         type_count=types[:, 1].astype(float),
+        type_onehot=(types[:, :1] == np.arange(t)[None, :]).astype(float),
         mask_patterns=mask_patterns.astype(float),
         pattern=pattern,
         indicators=indicators,
         indicators_t=indicators.T.tocsr(),
-        type_onehot=(types[:, :1] == np.arange(t)[None, :]).astype(float),
-        expo_sparse=sparse.csr_matrix(expo0) if data.exposure is not None else None,
+        expo_sparse=sparse.csr_matrix(expo0) if varying_exposure else None,
     )

@@ -6,7 +6,9 @@ R ``crimCV``, Nielsen et al. 2014). Each seeded start (``numpy.random.default_rn
 is optimised to convergence with L-BFGS-B on the full log-likelihood with its analytic
 gradient; the best optimum is polished with tighter tolerances. Groups are then ordered
 by their mean expected count over the observed age range (ascending), so reported
-results do not depend on which start won.
+results do not depend on which start won. The fit runs with a single-threaded BLAS
+(:mod:`python_udfs.gbtm.threads`); the likelihood is evaluated on unique response patterns
+by sparse products (:mod:`python_udfs.gbtm.likelihood`).
 """
 
 from __future__ import annotations
@@ -246,7 +248,8 @@ def fit_gbtm(
 
     ``start_subsample``: if given and smaller than the number of persons, all starts are
     run on a seeded random subsample of that many persons and the ``polish_top`` best
-    distinct optima are then re-optimised on the full data (for very large N);
+    distinct optima are then re-optimised on the full data, skipping those that start too
+    far below the best polished optimum to catch up (see :func:`_polish`; for very large N);
     ``n_starts_at_best`` then refers to the subsample stage. ``start_values``: models
     (same spec) used as the first starts before the random ones; ``n_starts`` counts both.
     """

@@ -130,13 +130,14 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate the mixture log-likelihood (and gradient) at ``theta``.
 
-    ``dense=None`` picks the (n, K, T) path only for ZIP with varying exposure, and the
-    sparse path otherwise; ``dense=True`` forces the (n, K, T) path and ``dense=False`` the
+    ``dense=None`` picks the (n, K, T) path for ZIP with varying exposure, else the sparse
+    path if ``cd.sparse_form`` exists, else the dense-matrix-product path; ``dense=True`` forces the (n, K, T) path and ``dense=False`` the
     dense-matrix-product path (both used in tests to cross-check the sparse path).
     """
     if dense is None:
-        if spec.kind == "zip" and cd.varying_exposure:
-            return _evaluate_dense(theta, spec, cd, x_mat, z_mat, want_gradient, per_cell=True)
+        per_cell = spec.kind == "zip" and cd.varying_exposure
+        if per_cell or cd.sparse_form is None:
+            return _evaluate_dense(theta, spec, cd, x_mat, z_mat, want_gradient, per_cell=per_cell)
         return _evaluate_sparse(theta, spec, cd, x_mat, z_mat, want_gradient)
     return _evaluate_dense(theta, spec, cd, x_mat, z_mat, want_gradient, per_cell=dense)
 
@@ -173,6 +174,8 @@ def _evaluate_sparse(
     ``indicators.T @ posterior`` mapped back to ages. Work is laid out groups x rows so the
     log-sum-exp over groups runs along contiguous rows.
     """
+    sf = cd.sparse_form
+    assert sf is not None
     beta, gamma, logits = unpack(theta, spec)
     eta0 = np.clip(beta @ x_mat.T, -ETA_CLIP, ETA_CLIP)  # K x T
     mu0 = np.exp(eta0)
@@ -187,16 +190,16 @@ def _evaluate_sparse(
         log_f0 = np.logaddexp(log_w, log_1mw - mu0)
         coef_pos = log_1mw - mu0 - log_f0
         coef_obs = log_f0
-    n_types = cd.type_age.size
-    coef = np.empty((n_types + cd.mask_patterns.shape[0], spec.groups))
-    coef[:n_types] = (cd.type_count[:, None] * eta0.T[cd.type_age]) + coef_pos.T[cd.type_age]
-    if cd.expo_sparse is None:
-        coef[n_types:] = cd.mask_patterns @ coef_obs.T
+    n_types = sf.type_age.size
+    coef = np.empty((n_types + sf.mask_patterns.shape[0], spec.groups))
+    coef[:n_types] = (sf.type_count[:, None] * eta0.T[sf.type_age]) + coef_pos.T[sf.type_age]
+    if sf.expo_sparse is None:
+        coef[n_types:] = sf.mask_patterns @ coef_obs.T
     else:  # Poisson with varying exposure: the observed-cell term is per row
         coef[n_types:] = 0.0
-    comp = np.ascontiguousarray((cd.indicators @ coef).T)  # K x n
-    if cd.expo_sparse is not None:
-        comp += (cd.expo_sparse @ coef_obs.T).T
+    comp = np.ascontiguousarray((sf.indicators @ coef).T)  # K x n
+    if sf.expo_sparse is not None:
+        comp += (sf.expo_sparse @ coef_obs.T).T
     log_pi = log_softmax(logits)
     comp += cd.y_log_exposure - cd.log_y_factorial
     comp += log_pi[:, None]
@@ -208,14 +211,14 @@ def _evaluate_sparse(
     if not want_gradient:
         return Evaluation(loglik, None, comp.T, row_ll)
     post *= cd.weights / total  # q = weighted posterior, K x n
-    sums = np.asarray(cd.indicators_t @ post.T)  # (types + patterns) x K
+    sums = np.asarray(sf.indicators_t @ post.T)  # (types + patterns) x K
     by_type = sums[:n_types]
-    a_y = (cd.type_count[:, None] * by_type).T @ cd.type_onehot  # K x T
-    a_p = by_type.T @ cd.type_onehot
-    if cd.expo_sparse is None:
-        a_obs = sums[n_types:].T @ cd.mask_patterns  # K x T
+    a_y = (sf.type_count[:, None] * by_type).T @ sf.type_onehot  # K x T
+    a_p = by_type.T @ sf.type_onehot
+    if sf.expo_sparse is None:
+        a_obs = sums[n_types:].T @ sf.mask_patterns  # K x T
     else:
-        a_obs = np.asarray(cd.expo_sparse.T @ post.T).T
+        a_obs = np.asarray(sf.expo_sparse.T @ post.T).T
     if spec.kind == "poisson":
         g_eta = a_y - a_obs * mu0
         g_zeta = None
