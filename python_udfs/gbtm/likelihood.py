@@ -228,12 +228,7 @@ def _evaluate_sparse(
         a_z = a_obs - a_p
         g_eta = a_y - a_p * mu0 - a_z * mu0 * (1.0 - s0)
         g_zeta = -a_p * omega + a_z * (s0 - omega)
-    grads = [(g_eta @ x_mat).ravel()]
-    if g_zeta is not None:
-        assert z_mat is not None
-        grads.append((g_zeta @ z_mat).ravel())
-    grads.append((post.sum(axis=1) - cd.weights.sum() * np.exp(log_pi))[1:])
-    return Evaluation(loglik, np.concatenate(grads), comp.T, row_ll)
+    return Evaluation(loglik, _gradient(g_eta, g_zeta, x_mat, z_mat, post.T, cd.weights, log_pi), comp.T, row_ll)
 
 
 def _gradient(
