@@ -22,8 +22,8 @@ def bench_gbtm(
 ) -> dict:
     """Time the model search (ZIP, cubic, ``starts`` per K) and a large 4-group fit.
 
-    The large fit runs its starts on a 10k-person subsample and polishes the best three
-    optima on all persons (see :func:`fit_gbtm` ``start_subsample``).
+    The large fit runs its starts on a 10k-person subsample and polishes the best (up to
+    three distinct) optima on all persons (see :func:`fit_gbtm` ``start_subsample``).
     """
     model = planted_four_group_model()
     sim = simulate(model, n_persons, seed=seed, last_age_range=(24, 35))

@@ -6,7 +6,9 @@ R ``crimCV``, Nielsen et al. 2014). Each seeded start (``numpy.random.default_rn
 is optimised to convergence with L-BFGS-B on the full log-likelihood with its analytic
 gradient; the best optimum is polished with tighter tolerances. Groups are then ordered
 by their mean expected count over the observed age range (ascending), so reported
-results do not depend on which start won.
+results do not depend on which start won. The fit runs with a single-threaded BLAS
+(:mod:`python_udfs.gbtm.threads`); the likelihood is evaluated on unique response patterns
+by sparse products (:mod:`python_udfs.gbtm.likelihood`).
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from python_udfs.gbtm.model import GbtmModel
 from python_udfs.gbtm.options import validate_model_kind, validate_spec
 from python_udfs.gbtm.result import BAND_METHOD, GbtmResult
 from python_udfs.gbtm.starts import initial_theta
+from python_udfs.gbtm.threads import single_threaded_blas
 
 BETA_BOUND = 25.0
 GAMMA_BOUND = 25.0
 LOGIT_BOUND = 25.0
 BEST_TOL = 1e-4
 POLISH_WINDOW = 1.0
+POLISH_GAIN_FACTOR = 10.0
 Z95 = 1.959963984540054
 
 
@@ -188,6 +192,44 @@ def _subset(data: TrajectoryData, rows: np.ndarray) -> TrajectoryData:
     )
 
 
+def _distinct_best(runs: list[_Run], count: int) -> list[_Run]:
+    """The ``count`` best runs with distinct optima (log-likelihoods more than BEST_TOL apart)."""
+    chosen: list[_Run] = []
+    for i in np.argsort([-r.loglik for r in runs], kind="stable"):
+        if len(chosen) == count:
+            break
+        if all(abs(runs[i].loglik - c.loglik) > BEST_TOL for c in chosen):
+            chosen.append(runs[i])
+    return chosen
+
+
+def _polish(full: _Problem, candidates: list[_Run], max_iter: int) -> tuple[_Run, _Run]:
+    """Re-optimise candidate optima on the full data; return (best polished, its start).
+
+    Candidates are ranked by their full-data log-likelihood at the start. The first is
+    polished; its gain ``g`` measures how far a start from a subsample optimum lies below its
+    full-data optimum (about chi-square(p) * (N/n - 1) / 2, the same order for every
+    optimum). Another candidate is polished only if it starts within
+    ``max(POLISH_WINDOW, POLISH_GAIN_FACTOR * g)`` of the best polished value, so optima
+    that cannot catch up are not optimised to full precision.
+    """
+    at_start = [
+        evaluate(r.theta, full.spec, full.cd, full.x_mat, full.z_mat, want_gradient=False).loglik
+        for r in candidates
+    ]
+    order = np.argsort(at_start, kind="stable")[::-1]
+    best_start = candidates[order[0]]
+    best = _optimise(full, best_start.theta, max_iter, ftol=1e-14, gtol=1e-9)
+    margin = max(POLISH_WINDOW, POLISH_GAIN_FACTOR * max(best.loglik - at_start[order[0]], 0.0))
+    for i in order[1:]:
+        if at_start[i] < best.loglik - margin:
+            continue
+        run = _optimise(full, candidates[i].theta, max_iter, ftol=1e-14, gtol=1e-9)
+        if run.loglik > best.loglik:
+            best, best_start = run, candidates[i]
+    return best, best_start
+
+
 def fit_gbtm(
     data: TrajectoryData,
     groups: int,
@@ -206,10 +248,30 @@ def fit_gbtm(
 
     ``start_subsample``: if given and smaller than the number of persons, all starts are
     run on a seeded random subsample of that many persons and the ``polish_top`` best
-    distinct optima are then re-optimised on the full data (for very large N);
+    distinct optima are then re-optimised on the full data, skipping those that start too
+    far below the best polished optimum to catch up (see :func:`_polish`; for very large N);
     ``n_starts_at_best`` then refers to the subsample stage. ``start_values``: models
     (same spec) used as the first starts before the random ones; ``n_starts`` counts both.
     """
+    with single_threaded_blas():
+        return _fit(data, groups, degree, model, zi_degree, starts, seed, max_iter, bands,
+                    start_subsample, polish_top, start_values)
+
+
+def _fit(
+    data: TrajectoryData,
+    groups: int,
+    degree: int,
+    model: str,
+    zi_degree: int,
+    starts: int,
+    seed: int,
+    max_iter: int,
+    bands: bool,
+    start_subsample: int | None,
+    polish_top: int,
+    start_values: Sequence[GbtmModel],
+) -> GbtmResult:
     t0 = time.perf_counter()
     kind = validate_model_kind(model)
     validate_spec(groups, degree, zi_degree)
@@ -226,7 +288,7 @@ def fit_gbtm(
         assert start_subsample is not None
         rows = np.sort(rng.choice(data.n_persons, size=start_subsample, replace=False))
         search = _problem(spec, compress(_subset(data, rows)), data.ages)
-        strategy = f"starts on a random subsample of {start_subsample} persons, top {polish_top} polished on all"
+        strategy = f"starts on a random subsample of {start_subsample} persons, best {polish_top} distinct optima polished on all"
     else:
         search = full
         strategy = "all starts on the full data"
@@ -250,11 +312,8 @@ def fit_gbtm(
     ]
     start_ll = np.array([r.loglik for r in runs])
     n_at_best = int(np.sum(start_ll >= start_ll.max() - BEST_TOL))
-    order = np.argsort(-start_ll)
-    candidates = [runs[i] for i in order[: (polish_top if use_sub else 1)]]
-    polished = [_optimise(full, r.theta, max_iter, ftol=1e-14, gtol=1e-9) for r in candidates]
-    best_i = int(np.argmax([p.loglik for p in polished]))
-    best, first = polished[best_i], candidates[best_i]
+    candidates = _distinct_best(runs, polish_top if use_sub else 1)
+    best, first = _polish(full, candidates, max_iter)
     if not use_sub and best.loglik < first.loglik:
         best = first
     beta, gamma, logits = unpack(full.to_raw(best.theta), spec)

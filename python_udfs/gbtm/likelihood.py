@@ -11,8 +11,10 @@ For person ``i`` and group ``j`` (Nagin 2005, eq. 2.1; Jones, Nagin & Roeder 200
 All sums over groups use log-sum-exp. The gradient uses the identities
 ``d log f / d eta = (1 - s)(y - lambda)`` and ``d log f / d zeta = s - w`` where ``s`` is the
 posterior probability that an observed zero is structural (0 for y > 0), weighted by the
-posterior group membership. Without varying exposure every group term is a matrix product
-over (unique pattern x age) matrices, so the cost is a few BLAS calls per evaluation.
+posterior group membership. Rows are unique response patterns with frequency weights
+(``data.compress``). Except for ZIP with varying exposure, every group term is a sparse
+product over the cells with y > 0 plus one small product per missing-data pattern, so the
+cost of an evaluation grows with the number of positive cells, not rows x ages.
 """
 
 from __future__ import annotations
@@ -128,16 +130,141 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate the mixture log-likelihood (and gradient) at ``theta``.
 
-    ``dense=None`` picks the (n, K, T) path only for ZIP with varying exposure; passing
-    ``dense=True`` forces it (used in tests to cross-check the matrix-product path).
+    ``dense=None`` picks the (n, K, T) path for ZIP with varying exposure, else the sparse
+    path if ``cd.sparse_form`` exists, else the dense-matrix-product path; ``dense=True`` forces the (n, K, T) path and ``dense=False`` the
+    dense-matrix-product path (both used in tests to cross-check the sparse path).
     """
+    if dense is None:
+        per_cell = spec.kind == "zip" and cd.varying_exposure
+        if per_cell or cd.sparse_form is None:
+            return _evaluate_dense(theta, spec, cd, x_mat, z_mat, want_gradient, per_cell=per_cell)
+        return _evaluate_sparse(theta, spec, cd, x_mat, z_mat, want_gradient)
+    return _evaluate_dense(theta, spec, cd, x_mat, z_mat, want_gradient, per_cell=dense)
+
+
+def _finish(
+    comp: np.ndarray, logits: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Add log pi, then log-sum-exp over groups: (log_pi, log_joint, row_ll, posterior, loglik)."""
+    log_pi = log_softmax(logits)
+    comp += log_pi[None, :]
+    m = comp.max(axis=1)
+    e = np.exp(comp - m[:, None])
+    total = e.sum(axis=1)
+    row_ll = m + np.log(total)
+    e /= total[:, None]
+    return log_pi, comp, row_ll, e, float(weights @ row_ll)
+
+
+def _evaluate_sparse(
+    theta: np.ndarray,
+    spec: ModelSpec,
+    cd: CompressedData,
+    x_mat: np.ndarray,
+    z_mat: np.ndarray | None,
+    want_gradient: bool,
+) -> Evaluation:
+    """Same sums as the dense path, grouped by cell type and missing-data pattern.
+
+    Per row and group, ``sum_t log f = sum_{positive cells} (y eta_t + a_t) + sum_{observed
+    cells} b_t + const`` with ``a = log(1-w) - mu - log f(0)``, ``b = log f(0)`` (ZIP) or
+    ``a = 0``, ``b = -mu`` (Poisson). A positive cell's term depends only on its type
+    ``(t, y)`` and the observed-cell sum only on the row's pattern, so the whole
+    (rows x groups) matrix is ``indicators @ coefficients``; the gradient's cell sums are
+    ``indicators.T @ posterior`` mapped back to ages. Work is laid out groups x rows so the
+    log-sum-exp over groups runs along contiguous rows.
+    """
+    sf = cd.sparse_form
+    assert sf is not None
+    beta, gamma, logits = unpack(theta, spec)
+    eta0 = np.clip(beta @ x_mat.T, -ETA_CLIP, ETA_CLIP)  # K x T
+    mu0 = np.exp(eta0)
+    if spec.kind == "poisson":
+        coef_pos = np.zeros_like(eta0)
+        coef_obs = -mu0
+    else:
+        assert gamma is not None and z_mat is not None
+        zeta = gamma @ z_mat.T
+        log_w = -_softplus(-zeta)
+        log_1mw = -_softplus(zeta)
+        log_f0 = np.logaddexp(log_w, log_1mw - mu0)
+        coef_pos = log_1mw - mu0 - log_f0
+        coef_obs = log_f0
+    n_types = sf.type_age.size
+    coef = np.empty((n_types + sf.mask_patterns.shape[0], spec.groups))
+    coef[:n_types] = (sf.type_count[:, None] * eta0.T[sf.type_age]) + coef_pos.T[sf.type_age]
+    if sf.expo_sparse is None:
+        coef[n_types:] = sf.mask_patterns @ coef_obs.T
+    else:  # Poisson with varying exposure: the observed-cell term is per row
+        coef[n_types:] = 0.0
+    comp = np.ascontiguousarray((sf.indicators @ coef).T)  # K x n
+    if sf.expo_sparse is not None:
+        comp += (sf.expo_sparse @ coef_obs.T).T
+    log_pi = log_softmax(logits)
+    comp += cd.y_log_exposure - cd.log_y_factorial
+    comp += log_pi[:, None]
+    m = comp.max(axis=0)
+    post = np.exp(comp - m)
+    total = post.sum(axis=0)
+    row_ll = m + np.log(total)
+    loglik = float(cd.weights @ row_ll)
+    if not want_gradient:
+        return Evaluation(loglik, None, comp.T, row_ll)
+    post *= cd.weights / total  # q = weighted posterior, K x n
+    sums = np.asarray(sf.indicators_t @ post.T)  # (types + patterns) x K
+    by_type = sums[:n_types]
+    a_y = (sf.type_count[:, None] * by_type).T @ sf.type_onehot  # K x T
+    a_p = by_type.T @ sf.type_onehot
+    if sf.expo_sparse is None:
+        a_obs = sums[n_types:].T @ sf.mask_patterns  # K x T
+    else:
+        a_obs = np.asarray(sf.expo_sparse.T @ post.T).T
+    if spec.kind == "poisson":
+        g_eta = a_y - a_obs * mu0
+        g_zeta = None
+    else:
+        omega = np.exp(log_w)
+        s0 = np.exp(log_w - log_f0)
+        a_z = a_obs - a_p
+        g_eta = a_y - a_p * mu0 - a_z * mu0 * (1.0 - s0)
+        g_zeta = -a_p * omega + a_z * (s0 - omega)
+    return Evaluation(loglik, _gradient(g_eta, g_zeta, x_mat, z_mat, post.T, cd.weights, log_pi), comp.T, row_ll)
+
+
+def _gradient(
+    g_eta: np.ndarray,
+    g_zeta: np.ndarray | None,
+    x_mat: np.ndarray,
+    z_mat: np.ndarray | None,
+    q: np.ndarray,
+    weights: np.ndarray,
+    log_pi: np.ndarray,
+) -> np.ndarray:
+    """Chain rule from per-(group, age) derivatives to (beta, gamma, logits)."""
+    grads = [(g_eta @ x_mat).ravel()]
+    if g_zeta is not None:
+        assert z_mat is not None
+        grads.append((g_zeta @ z_mat).ravel())
+    grads.append((q.sum(axis=0) - weights.sum() * np.exp(log_pi))[1:])
+    return np.concatenate(grads)
+
+
+def _evaluate_dense(
+    theta: np.ndarray,
+    spec: ModelSpec,
+    cd: CompressedData,
+    x_mat: np.ndarray,
+    z_mat: np.ndarray | None,
+    want_gradient: bool,
+    per_cell: bool,
+) -> Evaluation:
+    """Dense matrix products over (rows x ages); ``per_cell``: the (n, K, T) form (needed
+    for ZIP with varying exposure, where f(0) differs per cell)."""
     beta, gamma, logits = unpack(theta, spec)
     eta0 = np.clip(beta @ x_mat.T, -ETA_CLIP, ETA_CLIP)  # K x T
     mu0 = np.exp(eta0)
     const = cd.y_log_exposure - cd.log_y_factorial
     comp = cd.y @ eta0.T + const[:, None]
-    if dense is None:
-        dense = spec.kind == "zip" and cd.varying_exposure
     cache: dict[str, np.ndarray] = {}
     if spec.kind == "poisson":
         comp -= cd.expo @ mu0.T
@@ -147,7 +274,7 @@ def evaluate(
         log_w = -_softplus(-zeta)
         log_1mw = -_softplus(zeta)
         cache.update(omega=expit(zeta))
-        if not dense:
+        if not per_cell:
             log_f0 = np.logaddexp(log_w, log_1mw - mu0)
             comp += cd.positive @ (log_1mw - mu0).T + cd.zero @ log_f0.T
             cache.update(s0=np.exp(log_w - log_f0))
@@ -157,12 +284,9 @@ def evaluate(
             comp += cd.positive @ log_1mw.T - (cd.positive * cd.expo) @ mu0.T
             comp += np.einsum("nt,nkt->nk", cd.zero, log_f0)
             cache.update(s=np.exp(log_w[None] - log_f0))
-    log_joint = comp + log_softmax(logits)[None, :]
-    row_ll = logsumexp_rows(log_joint)
-    loglik = float(cd.weights @ row_ll)
+    log_pi, log_joint, row_ll, post, loglik = _finish(comp, logits, cd.weights)
     if not want_gradient:
         return Evaluation(loglik, None, log_joint, row_ll)
-    post = np.exp(log_joint - row_ll[:, None])
     q = post * cd.weights[:, None]  # n x K
     a_y = q.T @ cd.y
     if spec.kind == "poisson":
@@ -172,7 +296,7 @@ def evaluate(
         omega = cache["omega"]
         a_p = q.T @ cd.positive
         a_z = q.T @ cd.zero
-        if not dense:
+        if not per_cell:
             s0 = cache["s0"]
             g_eta = a_y - a_p * mu0 - a_z * mu0 * (1.0 - s0)
             g_zeta = -a_p * omega + a_z * (s0 - omega)
@@ -181,10 +305,4 @@ def evaluate(
             g_eta = a_y - (q.T @ (cd.positive * cd.expo)) * mu0
             g_eta -= mu0 * np.einsum("nk,nt,nkt->kt", q, cd.zero * cd.expo, 1.0 - s)
             g_zeta = -a_p * omega + np.einsum("nk,nt,nkt->kt", q, cd.zero, s) - a_z * omega
-    grads = [(g_eta @ x_mat).ravel()]
-    if g_zeta is not None:
-        assert z_mat is not None
-        grads.append((g_zeta @ z_mat).ravel())
-    pi = np.exp(log_softmax(logits))
-    grads.append((q.sum(axis=0) - cd.weights.sum() * pi)[1:])
-    return Evaluation(loglik, np.concatenate(grads), log_joint, row_ll)
+    return Evaluation(loglik, _gradient(g_eta, g_zeta, x_mat, z_mat, q, cd.weights, log_pi), log_joint, row_ll)

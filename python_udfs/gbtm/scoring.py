@@ -27,7 +27,7 @@ def posterior(
     model = model_params if isinstance(model_params, GbtmModel) else GbtmModel.from_json(model_params)
     single = np.ndim(counts) == 1
     data = make_data(ages, counts, exposure)
-    cd = compress(data, compress_rows=False)
+    cd = compress(data, compress_rows=False, sparse_form=False)
     x_mat, z_mat = model.design_matrices(data.ages)
     ev = evaluate(model.theta, model.spec, cd, x_mat, z_mat, want_gradient=False)
     post = ev.posterior
