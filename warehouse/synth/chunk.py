@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -32,11 +33,21 @@ def _rins(mask_known):
     return np.where(mask_known, "R", "-").astype(object)
 
 
-def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_off: int, case_off: int,
-              unit_off: int) -> ChunkOutput:
+def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_off: int, case_off: int = 0,
+              unit_off: int = 0, *, on_simulated: Callable[[int], None] | None = None,
+              offsets: Callable[[int, int], tuple[int, int]] | None = None) -> ChunkOutput:
+    """Simulate and render chunk ``idx``.
+
+    Only the founder count depends on earlier chunks' sizes; the case and household-unit id offsets
+    are needed just before rendering. For pipelined runs ``on_simulated(persons)`` reports the chunk's
+    size as soon as it is known and ``offsets(n_cases, n_units)`` returns ``(case_off, unit_off)``
+    (overriding the arguments) once the chunk's own counts are final. Random draws never depend on
+    the offsets, so the output is the same however the chunks are scheduled."""
     rng = np.random.default_rng([cfg.seed, idx])
     pop, un = simulate_lineages(rng, n_founders, cfg)
     P = pop.n
+    if on_simulated is not None:
+        on_simulated(P)
     gid = person_off + np.arange(P)
     rin = pseudonym9(gid, cfg.seed)
     present = socio.present_months(pop)
@@ -75,6 +86,8 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     comp = households.compose(grid, pop, wts, base=comp0, months=changed)
     hh = households.spells(comp, grid, cfg.p_imputed_hh)
     del comp
+    if offsets is not None:
+        case_off, unit_off = offsets(len(cases), grid.n_units + 1)
 
     tables: list = []
     reg_idx = np.nonzero(registered)[0]
