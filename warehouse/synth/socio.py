@@ -34,6 +34,8 @@ def secm_latent(rng, pop: Pop, cfg) -> np.ndarray:
     hb = expit(cfg.secm_benefit_logit + cfg.secm_risk_slope * z)
     ho = expit(cfg.secm_other_logit + cfg.secm_risk_slope * z)
     back = expit(-3.3 - 0.5 * z)
+    p_work = expit(1.6 - 0.9 * z)  # loop-invariant entry probabilities (hoisted; same values)
+    p_benefit = p_work + (1 - p_work) * 0.5
     for m in range(CM):
         agedays = CREF[m] - pop.bdate
         pr = pres[:, m]
@@ -42,7 +44,7 @@ def secm_latent(rng, pop: Pop, cfg) -> np.ndarray:
         adult = ~school & ~pension
         u = rng.random(P)
         new = adult & (state < 0) | adult & (state == SCHOOL)
-        init = np.where(u < expit(1.6 - 0.9 * z), WORK, np.where(u < expit(1.6 - 0.9 * z) + (1 - expit(1.6 - 0.9 * z)) * 0.5, BENEFIT, OTHER))
+        init = np.where(u < p_work, WORK, np.where(u < p_benefit, BENEFIT, OTHER))
         s = state.copy()
         s[new] = init[new]
         w = adult & ~new & (state == WORK)
