@@ -81,9 +81,12 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     det = det[registered[det["p"].to_numpy()]].reset_index(drop=True)
     U_before = grid.U.copy()
     households.add_detention(grid, det["p"].to_numpy(), det["start"].to_numpy(), det["end"].to_numpy(), rng)
-    changed = np.nonzero((grid.U != U_before).any(axis=0))[0]
+    moved_p, moved_k = np.nonzero(grid.U != U_before)
+    changed = np.unique(moved_k)
+    touched = (np.concatenate([moved_k, moved_k]),
+               np.concatenate([U_before[moved_p, moved_k], grid.U[moved_p, moved_k]]))
     del U_before
-    comp = households.compose(grid, pop, wts, base=comp0, months=changed)
+    comp = households.compose(grid, pop, wts, base=comp0, months=changed, touched=touched)
     hh = households.spells(comp, grid, cfg.p_imputed_hh)
     del comp
     if offsets is not None:

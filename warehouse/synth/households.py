@@ -153,10 +153,6 @@ def add_detention(grid: Grid, person: np.ndarray, start: np.ndarray, end: np.nda
     _assign(grid.U, grid.role, person, k0, k1, uid, R_INST, mask)
 
 
-#: dense (month, unit) keys per block in ``compose`` (bounds its temporary arrays to ~16 MB each)
-_BLOCK_KEYS = 2_000_000
-
-
 @dataclass
 class Composition:
     """Per person-month (P x M) household attributes; ``valid`` marks registered cells."""
@@ -173,10 +169,12 @@ class Composition:
 
 
 def compose(grid: Grid, pop: Pop, weights: np.ndarray, base: Composition | None = None,
-            months: np.ndarray | None = None) -> Composition:
+            months: np.ndarray | None = None, touched: tuple[np.ndarray, np.ndarray] | None = None) -> Composition:
     """Unit-month statistics by month (bincount over unit ids), broadcast back to the members.
 
-    With ``base`` and ``months`` only those months are recomputed (in place on ``base``)."""
+    With ``base`` and ``months`` only those months are recomputed (in place on ``base``). ``touched``
+    = (month, unit) pairs whose membership changed: then only the cells of those units are recomputed
+    (a unit's statistics depend on its own members only, so the result is the same)."""
     nu = grid.n_units + 1
     UT = np.ascontiguousarray(grid.U.T)  # month-major: per-month columns are contiguous
     RT = np.ascontiguousarray(grid.role.T)
@@ -202,59 +200,61 @@ def compose(grid: Grid, pop: Pop, weights: np.ndarray, base: Composition | None 
         inst_size[iu] = np.fromiter(grid.inst_size.values(), np.int64)
     married = np.zeros(nu, bool)
     married[: len(grid.married)] = grid.married[:nu]
-    months = np.asarray(months, dtype=np.int64)
-    # blocks of months at once: a (block month, unit) key replaces the per-month unit id, so every
-    # statistic is one bincount per block; within a key, cells stay in person order (same sums)
-    block = max(1, _BLOCK_KEYS // nu)
-    for b0 in range(0, len(months), block):
-        ks = months[b0 : b0 + block]
-        kk, ok = np.nonzero(valid[ks])
+    touched_in: dict[int, np.ndarray] = {}
+    if touched is not None:
+        tk, tu = touched
+        o = np.argsort(tk, kind="stable")
+        tk, tu = tk[o], tu[o]
+        cuts = np.nonzero(np.diff(tk))[0] + 1
+        touched_in = {int(g[0]): np.unique(u) for g, u in zip(np.split(tk, cuts), np.split(tu, cuts)) if len(g)}
+    for k in np.asarray(months).tolist():
+        ok = np.nonzero(valid[k])[0]
+        if touched is not None:
+            ok = ok[np.isin(UT[k, ok], touched_in.get(k, ok[:0]))]
         if len(ok) == 0:
             continue
-        km = ks[kk]
-        u = UT[km, ok]
-        r = RT[km, ok]
-        key = kk * nu + u
-        nk = len(ks) * nu
-        nm = np.bincount(key, minlength=nk)
-        npart = np.bincount(key[r == R_PARTNER], minlength=nk)[key]
-        nsing = np.bincount(key[r == R_SINGLE], minlength=nk)[key]
+        u = UT[k, ok]
+        r = RT[k, ok]
+        nm = np.bincount(u, minlength=nu)
+        npart = np.bincount(u[r == R_PARTNER], minlength=nu)
+        nsing = np.bincount(u[r == R_SINGLE], minlength=nu)
         ckid = r == R_CHILD
-        nkid = np.bincount(key[ckid], minlength=nk)
-        noth = np.bincount(key[r == R_OTHER], minlength=nk)[key]
-        ninst = np.bincount(key[r == R_INST], minlength=nk)[key]
-        sg = np.bincount(key, weights=weights[ok] + 3.0 * r, minlength=nk)
-        yo = np.full(nk, -1, np.int64)
-        od = np.full(nk, 10**9, np.int64)
-        cu, cb = key[ckid], bm[ok[ckid]]
+        nkid = np.bincount(u[ckid], minlength=nu)
+        noth = np.bincount(u[r == R_OTHER], minlength=nu)
+        ninst = np.bincount(u[r == R_INST], minlength=nu)
+        sg = np.bincount(u, weights=weights[ok] + 3.0 * r, minlength=nu)
+        yo = np.full(nu, -1, np.int64)
+        od = np.full(nu, 10**9, np.int64)
+        cu, cb = u[ckid], bm[ok[ckid]]
         o = np.argsort(cb, kind="stable")
         yo[cu[o]] = cb[o]  # ascending: the last (largest) birth month wins
         od[cu[o[::-1]]] = cb[o[::-1]]
-        kg = nkid[key] > 0
+        kids = nkid > 0
         heads = npart + nsing
-        mar = married[u]
         gt = np.where(
-            npart == 2, np.where(mar, np.where(kg, 5, 3), np.where(kg, 4, 2)),
-            np.where(heads >= 1, np.where(kg, 6, np.where(noth > 0, 7, 1)), 7),
+            npart == 2, np.where(married, np.where(kids, 5, 3), np.where(kids, 4, 2)),
+            np.where(heads >= 1, np.where(kids, 6, np.where(noth > 0, 7, 1)), 7),
         )
         gt = np.where(ninst > 0, 8, gt)
+        kg = kids[u]
+        mar = married[u]
         pl = np.full(len(u), 9, np.int8)
         head = (r == R_PARTNER) | (r == R_SINGLE)
-        pl[(r == R_CHILD) & (heads > 0)] = 1
+        pl[(r == R_CHILD) & (heads > 0)[u]] = 1
         pl[head] = 2
-        pl[head & (noth > 0)] = 8
+        pl[head & (noth > 0)[u]] = 8
         pl[head & kg] = 7
-        cpl = (r == R_PARTNER) & (npart == 2)
+        cpl = (r == R_PARTNER) & (npart == 2)[u]
         pl[cpl] = np.where(mar[cpl], np.where(kg[cpl], 6, 4), np.where(kg[cpl], 5, 3))
         pl[r == R_INST] = 10
-        typ[km, ok] = gt
-        plhh[km, ok] = pl
-        sig[km, ok] = sg[key]
-        n_mem[km, ok] = np.where(ninst > 0, inst_size[u], nm[key])
-        n_child[km, ok] = nkid[key]
-        n_other[km, ok] = noth
-        young[km, ok] = yo[key]
-        old[km, ok] = od[key]
+        typ[k, ok] = gt[u]
+        plhh[k, ok] = pl
+        sig[k, ok] = sg[u]
+        n_mem[k, ok] = np.where(ninst[u] > 0, inst_size[u], nm[u])
+        n_child[k, ok] = nkid[u]
+        n_other[k, ok] = noth[u]
+        young[k, ok] = yo[u]
+        old[k, ok] = od[u]
     return Composition(valid.T, typ.T, plhh.T, sig.T, n_mem.T, n_child.T, n_other.T, young.T, old.T)
 
 
