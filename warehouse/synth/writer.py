@@ -11,6 +11,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -53,14 +54,38 @@ class EncodedTable:
     payload: object
 
 
-def encode(table: str, year: int, df: pd.DataFrame, fmt: str, version: int) -> EncodedTable:
-    """Render one chunk of a table: csv bytes (header and body separately) or an Arrow table."""
+def encode(table: str, year: int, df: pd.DataFrame | dict, fmt: str, version: int) -> EncodedTable:
+    """Render one chunk of a table: csv bytes (header and body separately) or an Arrow table.
+
+    ``df`` is a DataFrame or a dict of equal-length arrays (scalars are broadcast). For csv a dict
+    goes straight to Arrow (no pandas round trip); parquet and sav keep the pandas path so their
+    files (including the pandas schema metadata) stay as before."""
     name = LAYOUTS[table].file_name(year, version)
+    if isinstance(df, dict):
+        if fmt == "csv":
+            table_pa = _arrow_from_columns(table, df)
+            return EncodedTable(table, name, list(df), table_pa.num_rows, _csv_bytes(table_pa))
+        df = pd.DataFrame(df)
     cols = list(df.columns)
     table_pa = pa.Table.from_pandas(df, schema=_schema(table, cols), preserve_index=False)
     if fmt == "csv":
         return EncodedTable(table, name, cols, len(df), _csv_bytes(table_pa))
     return EncodedTable(table, name, cols, len(df), table_pa)
+
+
+def _arrow_from_columns(table: str, columns: dict) -> pa.Table:
+    lengths = {len(v) for v in columns.values() if np.ndim(v)}
+    if len(lengths) != 1:
+        raise ValueError(f"{table}: columns must have one common length, got {sorted(lengths)}")
+    n = lengths.pop()
+    schema = _schema(table, list(columns))
+    arrays = []
+    for fld in schema:
+        values = columns[fld.name]
+        if not np.ndim(values):
+            values = np.full(n, values, dtype=object)
+        arrays.append(pa.array(values, type=fld.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _csv_bytes(table_pa: pa.Table) -> tuple[bytes, bytes]:
