@@ -266,7 +266,7 @@ def covariates(grid: Grid, comp: Composition, pop: Pop) -> tuple[np.ndarray, np.
     cu = grid.U[cp, ck]
     for par in (pop.mother[cp], pop.father[cp]):
         ok = (par >= 0) & (grid.U[np.maximum(par, 0), ck] == cu)
-        np.add.at(own, (par[ok], ck[ok]), 1)
+        own += np.bincount(par[ok] * own.shape[1] + ck[ok], minlength=own.size).reshape(own.shape).astype(np.int16)
     head = (comp.plhh == 5) | (comp.plhh == 6) | (comp.plhh == 7)
     nonbio = head & (comp.n_child > own)
     return partner, nonbio
