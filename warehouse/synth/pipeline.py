@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing as mp
+import os
 import queue
 import traceback
 from dataclasses import dataclass
@@ -94,16 +95,26 @@ def _serial(cfg: SynthConfig, plan: _Plan) -> Iterator[EncodedChunk]:
         yield _encode_chunk(cfg, res)
 
 
-def _worker(cfg: SynthConfig, inbox, outbox) -> None:  # pragma: no cover - runs in a child process
+def _receive(inbox, parent: int):  # pragma: no cover - runs in a child process
+    """Next message from the main process; exit quietly if the main process has gone."""
     while True:
-        task = inbox.get()
+        try:
+            return inbox.get(timeout=2)
+        except queue.Empty:
+            if os.getppid() != parent:
+                os._exit(1)
+
+
+def _worker(cfg: SynthConfig, inbox, outbox, parent: int) -> None:  # pragma: no cover - runs in a child process
+    while True:
+        task = _receive(inbox, parent)
         if task is None:
             return
         i, nf, quota, person_off = task
         try:
             def offsets(n_cases: int, n_units: int) -> tuple[int, int]:
                 outbox.put(("counts", i, (n_cases, n_units)))
-                return inbox.get()
+                return _receive(inbox, parent)
 
             res = run_chunk(cfg, i, nf, quota, person_off, on_simulated=lambda n: outbox.put(("sim", i, n)),
                             offsets=offsets)
@@ -118,7 +129,7 @@ def _parallel(cfg: SynthConfig, plan: _Plan, workers: int) -> Iterator[EncodedCh
     ctx = mp.get_context("spawn")
     outbox = ctx.Queue()
     inboxes = [ctx.Queue() for _ in range(workers)]
-    procs = [ctx.Process(target=_worker, args=(cfg, inboxes[w], outbox), daemon=True) for w in range(workers)]
+    procs = [ctx.Process(target=_worker, args=(cfg, inboxes[w], outbox, os.getpid()), daemon=True) for w in range(workers)]
     for p in procs:
         p.start()
     busy: dict[int, int] = {}  # worker -> chunk
@@ -179,8 +190,6 @@ def run_chunks(cfg: SynthConfig, quotas: list[int], workers: int = 1) -> Iterato
 
 
 def default_workers() -> int:
-    import os
-
     return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
