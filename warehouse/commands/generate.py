@@ -23,6 +23,7 @@ def generate(
     cohort_size: Annotated[int, typer.Option(help="Exact size of the study sample (trafficking offenders).")] = 630,
     chunk_size: Annotated[int, typer.Option(help="Simulated persons per lineage chunk (memory bound).")] = 25_000,
     version: Annotated[int, typer.Option(help="CBS file version number in the file names.")] = 1,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: up to 2 cores); output is identical for any value.")] = None,
 ) -> None:
     """Generate a synthetic population written as a CBS delivery, plus the planted truth."""
     from warehouse.synth import SynthConfig
@@ -40,7 +41,7 @@ def generate(
         def tick(done: int, total: int) -> None:
             prog.update(task, completed=done, total=total)
 
-        res = run(cfg, progress=tick)
+        res = run(cfg, progress=tick, workers=workers)
     tab = Table(title=f"delivery {res.out} ({format})")
     tab.add_column("file")
     tab.add_column("rows", justify="right")

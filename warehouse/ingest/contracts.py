@@ -121,11 +121,22 @@ def check_stage(
         name, predicate, description = rule
         index = len(meta)
         meta.append((column.name, name, description))
-        checks.append(
-            f"select {index} as check_id, min(_row_number) as first_row, count(*) as n_bad, "
-            f"any_value({_q(mapping.delivered[column.name])} order by _row_number) as example "
-            f"from {stage} where {predicate} having count(*) > 0"
-        )
+        ref = _q(mapping.delivered[column.name])
+        if column.kind == "rin":
+            checks.append(
+                f"select {index} as check_id, min(_row_number) as first_row, count(*) as n_bad, "
+                f"any_value({ref} order by _row_number) as example "
+                f"from {stage} where {predicate} having count(*) > 0"
+            )
+        else:
+            # a rule depends on the value only: test each distinct value once (few for codes, dates,
+            # counts), keeping its first row and frequency; the example is the first non-null value
+            checks.append(
+                f"select {index} as check_id, min(_first_row) as first_row, sum(_n) as n_bad, "
+                f"arg_min({ref}, _first_row) filter (where {ref} is not null) as example "
+                f"from (select {ref}, min(_row_number) as _first_row, count(*) as _n from {stage} group by {ref}) "
+                f"where {predicate} having count(*) > 0"
+            )
     if checks:
         for check_id, first_row, n_bad, example in con.execute(" union all ".join(checks)).fetchall():
             column_name, rule, description = meta[check_id]
@@ -141,6 +152,9 @@ def _key_violations(con, layout: TableLayout, stage: str, mapping: ColumnMapping
     if not layout.key or any(k not in mapping.delivered for k in layout.key):
         return []
     keys = ", ".join(_q(mapping.delivered[k]) for k in layout.key)
+    # fast path: a hash aggregate finds whether any key repeats; only then locate the rows
+    if not con.execute(f"select exists (select 1 from {stage} group by {keys} having count(*) > 1)").fetchone()[0]:
+        return []
     row = con.execute(
         f"""
         select count(*), min(second_row), any_value(key_text order by second_row)

@@ -28,7 +28,7 @@ import duckdb
 from warehouse.config import SEEDS_DIR
 from warehouse.ingest.contracts import check_stage, map_columns
 from warehouse.ingest.errors import DeliveryRejected, Violation
-from warehouse.ingest.reader import DeliveredFile, discover, load_to_stage, sha256_file
+from warehouse.ingest.reader import DeliveredFile, discover, drop_stage, load_to_stage, sha256_file
 from warehouse.layouts import LAYOUTS, TableLayout
 
 LINEAGE_COLUMNS = ("_delivery_id", "_file_id", "_source_file", "_row_number", "_file_year")
@@ -275,7 +275,7 @@ def _insert_raw(
 
 def _drop_stages(con: duckdb.DuckDBPyConnection, staged) -> None:
     for _, stage, _, _ in staged:
-        con.execute(f"drop table if exists {stage}")
+        drop_stage(con, stage)
 
 
 def rollback_to(con: duckdb.DuckDBPyConnection, delivery_id: str) -> list[str]:

@@ -96,15 +96,18 @@ def load_to_stage(
         if delivered.file_format == "csv":
             _check_utf8(delivered.path)
             delimiter = _sniff_delimiter(delivered.path)
+            # parallel scan into a table (insertion order = file order), numbered by rowid in a view:
+            # no single-threaded window over the whole file and no stored row-number column
             con.execute(
                 f"""
-                create or replace temp table {stage} as
-                select row_number() over () as _row_number, *
+                create or replace temp table {stage}_data as
+                select *
                 from read_csv(?, all_varchar = true, header = true, delim = ?, quote = '"',
-                              strict_mode = true, null_padding = false, parallel = false)
+                              strict_mode = true, null_padding = false, parallel = true)
                 """,
                 [path, delimiter],
             )
+            con.execute(f"create or replace temp view {stage} as select rowid + 1 as _row_number, * from {stage}_data")
         elif delivered.file_format == "parquet":
             described = con.execute("describe select * from read_parquet(?)", [path]).fetchall()
             casts = ", ".join(_varchar_cast(column, dtype) for column, dtype, *_ in described)
@@ -125,6 +128,18 @@ def load_to_stage(
         return [], [Violation(name, "unreadable file", f"cannot be parsed as {delivered.file_format}: {message}")]
     columns = [row[0] for row in con.execute(f"describe {stage}").fetchall() if row[0] != "_row_number"]
     return columns, []
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection, stage: str) -> None:
+    """Drop a staged file (a table, or for csv a row-numbering view over ``<stage>_data``)."""
+    kind = con.execute(
+        "select 'view' from duckdb_views() where view_name = ? and temporary "
+        "union all select 'table' from duckdb_tables() where table_name = ? and temporary",
+        [stage, stage],
+    ).fetchone()
+    if kind is not None:
+        con.execute(f"drop {kind[0]} if exists {stage}")
+    con.execute(f"drop table if exists {stage}_data")
 
 
 def _sniff_delimiter(path: Path) -> str:

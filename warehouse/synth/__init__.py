@@ -19,14 +19,12 @@ from typing import Callable
 import numpy as np
 
 from .careers import largest_remainder, lambda_curve
-from .chunk import run_chunk
 from .config import GROUPS, SynthConfig
+from .pipeline import default_workers, run_chunks
 from .writer import DeliveryWriter
 
 __all__ = ["SynthConfig", "GenerateResult", "generate", "default_truth_dir"]
 
-#: simulated persons per founder (measured; refined after every chunk)
-_PERSONS_PER_FOUNDER = 2.62
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,10 @@ def _planted(cfg: SynthConfig, stats: list[dict]) -> dict:
     return d
 
 
-def generate(cfg: SynthConfig, progress: Callable[[int, int], None] | None = None) -> GenerateResult:
+def generate(cfg: SynthConfig, progress: Callable[[int, int], None] | None = None,
+             workers: int | None = None) -> GenerateResult:
+    """Simulate and write the delivery; ``workers`` processes (default: up to 2 cores) build chunks
+    in a pipeline. The files are byte-identical for any number of workers."""
     t0 = time.perf_counter()
     out = Path(cfg.out)
     truth = Path(cfg.truth) if cfg.truth else default_truth_dir(out)
@@ -77,30 +78,24 @@ def generate(cfg: SynthConfig, progress: Callable[[int, int], None] | None = Non
                 shutil.rmtree(f)
     truth.mkdir(parents=True, exist_ok=True)
     n_chunks = max(1, math.ceil(cfg.persons / cfg.chunk_size))
-    target = cfg.persons / n_chunks
     quotas = largest_remainder(cfg.cohort_size, [1.0 / n_chunks] * n_chunks)
     writer = DeliveryWriter(out, cfg.fmt, cfg.version)
-    ratio = _PERSONS_PER_FOUNDER
-    sim = founders = 0
-    offs = [0, 0, 0]
+    sim = 0
     stats: list[dict] = []
     tfiles = {"persons": truth / "persons.csv", "kinship": truth / "kinship.csv"}
     heads = {k: True for k in tfiles}
-    for i in range(n_chunks):
-        remaining = cfg.persons - sim
-        goal = min(target, remaining) if i < n_chunks - 1 else remaining
-        nf = max(50, int(round(goal / ratio)))
-        res = run_chunk(cfg, i, nf, int(quotas[i]), offs[0], offs[1], offs[2])
-        offs = [offs[0] + res.n_sim, offs[1] + res.n_cases, offs[2] + res.n_units]
-        for table, year, df in res.tables:
-            writer.write(table, year, df)
+    n_workers = default_workers() if workers is None else max(1, int(workers))
+    for i, res in enumerate(run_chunks(cfg, [int(q) for q in quotas], n_workers)):
+        for enc in res.tables:
+            writer.append(enc)
         for k, path in tfiles.items():
-            with open(path, "w" if heads[k] else "a", encoding="utf-8", newline="") as fh:
-                res.truth[k].to_csv(fh, index=False, header=heads[k], lineterminator="\n")
+            header, body = res.truth[k]
+            with open(path, "wb" if heads[k] else "ab") as fh:
+                if heads[k]:
+                    fh.write(header)
+                fh.write(body)
             heads[k] = False
         sim += res.n_sim
-        founders += nf
-        ratio = sim / founders
         stats.append(res.stats)
         if progress:
             progress(i + 1, n_chunks)
@@ -108,7 +103,10 @@ def generate(cfg: SynthConfig, progress: Callable[[int, int], None] | None = Non
     files = writer.close()
     planted = _planted(cfg, stats)
     (truth / "planted.json").write_text(json.dumps(planted, indent=2, sort_keys=True, default=str) + "\n")
+    # peak of this process plus (upper bound) the largest worker's peak for each worker process
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    if n_workers > 1 and n_chunks > 1:
+        rss += min(n_workers, n_chunks) * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     return GenerateResult(
         out=out, truth=truth, files=files,
         truth_files={k: str(v) for k, v in tfiles.items()} | {"planted": str(truth / "planted.json")},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -32,11 +33,21 @@ def _rins(mask_known):
     return np.where(mask_known, "R", "-").astype(object)
 
 
-def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_off: int, case_off: int,
-              unit_off: int) -> ChunkOutput:
+def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_off: int, case_off: int = 0,
+              unit_off: int = 0, *, on_simulated: Callable[[int], None] | None = None,
+              offsets: Callable[[int, int], tuple[int, int]] | None = None) -> ChunkOutput:
+    """Simulate and render chunk ``idx``.
+
+    Only the founder count depends on earlier chunks' sizes; the case and household-unit id offsets
+    are needed just before rendering. For pipelined runs ``on_simulated(persons)`` reports the chunk's
+    size as soon as it is known and ``offsets(n_cases, n_units)`` returns ``(case_off, unit_off)``
+    (overriding the arguments) once the chunk's own counts are final. Random draws never depend on
+    the offsets, so the output is the same however the chunks are scheduled."""
     rng = np.random.default_rng([cfg.seed, idx])
     pop, un = simulate_lineages(rng, n_founders, cfg)
     P = pop.n
+    if on_simulated is not None:
+        on_simulated(P)
     gid = person_off + np.arange(P)
     rin = pseudonym9(gid, cfg.seed)
     present = socio.present_months(pop)
@@ -70,11 +81,16 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     det = det[registered[det["p"].to_numpy()]].reset_index(drop=True)
     U_before = grid.U.copy()
     households.add_detention(grid, det["p"].to_numpy(), det["start"].to_numpy(), det["end"].to_numpy(), rng)
-    changed = np.nonzero((grid.U != U_before).any(axis=0))[0]
+    moved_p, moved_k = np.nonzero(grid.U != U_before)
+    changed = np.unique(moved_k)
+    touched = (np.concatenate([moved_k, moved_k]),
+               np.concatenate([U_before[moved_p, moved_k], grid.U[moved_p, moved_k]]))
     del U_before
-    comp = households.compose(grid, pop, wts, base=comp0, months=changed)
+    comp = households.compose(grid, pop, wts, base=comp0, months=changed, touched=touched)
     hh = households.spells(comp, grid, cfg.p_imputed_hh)
     del comp
+    if offsets is not None:
+        case_off, unit_off = offsets(len(cases), grid.n_units + 1)
 
     tables: list = []
     reg_idx = np.nonzero(registered)[0]
@@ -92,7 +108,7 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     herk = np.where(born_abroad, pop.country, np.where(cm != 6030, cm, np.where(cf > 0, cf, 6030)))
     herk = np.where(herk < 0, 6030, herk)
     r = reg_idx
-    tables.append(("gbapersoontab", cfg.gba_version_year, pd.DataFrame({
+    tables.append(("gbapersoontab", cfg.gba_version_year, {
         "RINPERSOONS": "R", "RINPERSOON": rin[r], "GBAGESLACHT": pop.sex[r].astype(str),
         "GBAGEBOORTEJAAR": y[r].astype(str),
         "GBAGEBOORTEMAAND": np.where(unk_mon[r], "--", zpad(m[r], 2)),
@@ -104,11 +120,11 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
         "GBAHERKOMSTGROEPERING": herk[r].astype(str),
         "GBAGENERATIE": gen_code[r],
         "GBAIMPUTATIECODE": np.where(unk_day[r], "1", "0"),
-    })))
+    }))
     # ---------------- GBAOVERLIJDENTAB ----------------
     dd = r[pop.death[r] <= END]
-    tables.append(("gbaoverlijdentab", cfg.gba_version_year, pd.DataFrame({
-        "RINPERSOONS": "R", "RINPERSOON": rin[dd], "GBADATUMOVERLIJDEN": datestr(pop.death[dd])})))
+    tables.append(("gbaoverlijdentab", cfg.gba_version_year, {
+        "RINPERSOONS": "R", "RINPERSOON": rin[dd], "GBADATUMOVERLIJDEN": datestr(pop.death[dd])}))
     # ---------------- GBAMIGRATIEBUS ----------------
     ev_p, ev_d, ev_t, ev_c = [], [], [], []
     a = r[born_abroad[r] & (pop.arr[r] < BIG)]
@@ -125,12 +141,12 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     same = np.append(mp[1:] == mp[:-1], False)
     mend = np.where(same, nxt, day(f"{cfg.gba_version_year}-12-31"))
     my = ymd(md)[0]
-    tables.append(("gbamigratiebus", cfg.gba_version_year, pd.DataFrame({
+    tables.append(("gbamigratiebus", cfg.gba_version_year, {
         "RINPERSOONS": "R", "RINPERSOON": rin[mp], "GBADATUMAANVANGMIGRATIE": datestr(md),
         "GBADATUMEINDEMIGRATIE": datestr(mend), "GBAMIGRATIESOORT": mig["t"].to_numpy(),
         "GBALANDHERKOMSTBESTEMMING": mig["c"].to_numpy().astype(str),
         "GBAPUBLICATIEJAAR": np.maximum(my, 1995).astype(str),
-    })))
+    }))
     # ---------------- GBAHUISHOUDENSBUS ----------------
     hp = hh["p"].to_numpy()
     s_day = month_start(HM0 + hh["k0"].to_numpy())
@@ -139,7 +155,7 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     ref = np.where(np.isin(plhh, (2, 7, 8)) | (np.isin(plhh, (3, 4, 5, 6)) & (pop.sex[hp] == 1)), "1", "0")
     yo, ol = hh["young"].to_numpy(), hh["old"].to_numpy()
     has_kid = hh["n_child"].to_numpy() > 0
-    hh_rows = pd.DataFrame({
+    hh_rows = {
         "RINPERSOONS": "R", "RINPERSOON": rin[hp], "DATUMAANVANGHH": datestr(s_day), "DATUMEINDEHH": datestr(e_day),
         "HUISHOUDNR": pseudonym12(unit_off + hh["unit"].to_numpy(), cfg.seed, 1),
         "TYPHH": hh["typ"].to_numpy().astype(str), "PLHH": plhh.astype(str), "REFPERSOONHH": ref,
@@ -150,7 +166,7 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
         "GEBJAAROUDSTEKINDHH": np.where(has_kid, (1970 + np.minimum(ol, 10**6) // 12).astype(str), "----"),
         "GEBMAANDOUDSTEKINDHH": np.where(has_kid, zpad(np.minimum(ol, 10**6) % 12 + 1, 2), "--"),
         "IMPUTATIECODEHH": np.where(hh["imputed"].to_numpy(), "1", "0"),
-    })
+    }
     tables.append(("gbahuishoudensbus", cfg.gba_version_year, hh_rows))
     # ---------------- KINDOUDERTAB ----------------
     p_abs = np.where(born_abroad, cfg.p_absent_kindouder_migrant, cfg.p_absent_kindouder_other)
@@ -158,12 +174,12 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     k = np.nonzero(in_ko)[0]
     mvis = (mo[k] >= 0) & registered[np.maximum(mo[k], 0)]
     fvis = (fa[k] >= 0) & registered[np.maximum(fa[k], 0)]
-    tables.append(("kindoudertab", cfg.gba_version_year, pd.DataFrame({
+    tables.append(("kindoudertab", cfg.gba_version_year, {
         "RINPERSOONS": "R", "RINPERSOON": rin[k],
         "RINPERSOONSPA": _rins(fvis), "RINPERSOONPA": np.where(fvis, rin[np.maximum(fa[k], 0)], MASK),
         "RINPERSOONSMA": _rins(mvis), "RINPERSOONMA": np.where(mvis, rin[np.maximum(mo[k], 0)], MASK),
         "XKOPPELNUMMER": np.where(mvis | fvis, "01", "00"),
-    })))
+    }))
     vis_mother = np.full(P, -1)
     vis_father = np.full(P, -1)
     vis_mother[k[mvis]] = mo[k[mvis]]
@@ -174,31 +190,31 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
         e = socio.hoogsteopl_rows(rng, pop, edu, year, registered, cfg)
         names = SOI2016 if year <= 2018 else SOI2021
         hbv = e["hb"].to_numpy()
-        tables.append(("hoogsteopltab", year, pd.DataFrame({
+        tables.append(("hoogsteopltab", year, {
             "RINPERSOONS": "R", "RINPERSOON": rin[e["p"].to_numpy()],
             "OPLNRHB": np.where(hbv > 0, np.char.add(hbv.astype(str), "01"), "----"),
             "OPLNRHG": np.char.add(e["hg"].to_numpy().astype(str), "01"),
             names[0]: np.where(hbv > 0, hbv.astype(str), "----"),
             names[1]: e["hg"].to_numpy().astype(str),
             "GEWICHTHOOGSTEOPL": e["weight"].to_numpy(),
-        })))
+        }))
     # ---------------- ZVWZORGKOSTENTAB ----------------
     zcols = ["ZVWKOPHOOGFACTOR", "ZVWKHUISARTS", "ZVWKFARMACIE", "ZVWKZIEKENHUIS", "ZVWKEERSTELIJNSPSYCHO",
              "ZVWKGGZ", "ZVWKGENBASGGZ", "ZVWKSPECGGZ", "ZVWKTOTAAL"]
     for year in range(2009, 2021):
         zr = socio.zvw_rows(rng, pop, year, registered, cfg)
-        out = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[zr["p"].to_numpy()]})
+        out = {"RINPERSOONS": "R", "RINPERSOON": rin[zr["p"].to_numpy()]}
         for c in zcols:
             out[c] = zr[c].to_numpy()
         tables.append(("zvwzorgkostentab", year, out))
     # ---------------- SECMBUS ----------------
     sp = socio.secm_spells(rng, pop, secm, registered)
     scode = sp["code"].to_numpy()
-    secm_df = pd.DataFrame({
+    secm_df = {
         "RINPERSOONS": "R", "RINPERSOON": rin[sp["p"].to_numpy()],
         "AANVSECM": datestr(month_start(sp["m0"].to_numpy())), "EINDSECM": datestr(month_end(sp["m1"].to_numpy())),
         "SECM": scode.astype(str),
-    })
+    }
     for flag in ("XKOPPELWERKNSECM", "XKOPPELDGASECM", "XKOPPELZELFSTSECM", "XKOPPELOVACTIEFSECM",
                  "XKOPPELMEEWERKENDSECM", "XKOPPELWERKLUITKSECM", "XKOPPELBIJSTANDSECM", "XKOPPELSOCVOORZOVSECM",
                  "XKOPPELZIEKTEAOSECM", "XKOPPELPENSIOENSECM", "XKOPPELSCHOLSTUDSECM"):
@@ -220,18 +236,18 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     oi = offences["code_idx"].to_numpy()
     for year in range(2001, 2022):
         sel = np.nonzero(keep_case & (cregy == year))[0]
-        tables.append(("instroomomtab", year, pd.DataFrame({
+        tables.append(("instroomomtab", year, {
             "RINPERSOONS": "R", "RINPERSOON": rin[cp[sel]], "OMZAAKNUMMER": case_id[sel],
             "OMDATUMINSCHRIJVING": datestr(creg[sel]), "OMSOORTVERDACHTE": "1",
             "OMDATUMPLEGEN": np.where(unk_off[sel], "--------", datestr(coff[sel])),
             "OMZWAARSTEFEITSCM": code_s[case_top[sel]], "OMZWAARSTEFEITARTIKEL": art_s[case_top[sel]],
             "OMAANTALFEITEN": n_off[sel], "OMPARKET": parket[sel],
-        })))
+        }))
         osel = np.nonzero(keep_case[oc] & (cregy[oc] == year))[0]
-        tables.append(("instroomomfeittab", year, pd.DataFrame({
+        tables.append(("instroomomfeittab", year, {
             "OMZAAKNUMMER": case_id[oc[osel]], "OMFEITVOLGNR": offences["seq"].to_numpy()[osel],
             "OMFEITSCM": code_s[oi[osel]], "OMFEITARTIKEL": art_s[oi[osel]], "OMFEITMAXSTRAFJAREN": pen[oi[osel]],
-        })))
+        }))
     insample = np.zeros(P, bool)
     insample[sample["p"].to_numpy()] = True
     obs_end = np.minimum(careers.REFERENCE_DATE, pop.death[cp])
@@ -239,32 +255,32 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     os_ = np.nonzero(objd_case[oc])[0]
     c_ = oc[os_]
     dec = rng.choice(np.array(["01", "03", "05", "06", "21", "23"]), len(cases), p=[0.4, 0.1, 0.08, 0.12, 0.25, 0.05])
-    tables.append(("objdtab", 2021, pd.DataFrame({
+    tables.append(("objdtab", 2021, {
         "RINPERSOONS": "R", "RINPERSOON": rin[cp[c_]], "OMZAAKNUMMER": case_id[c_],
         "OMDATUMINSCHRIJVING": datestr(creg[c_]), "OMDATUMPLEGEN": datestr(coff[c_]),
         "OMFEITVOLGNR": offences["seq"].to_numpy()[os_], "OMFEITSCM": code_s[oi[os_]],
         "OMFEITARTIKEL": art_s[oi[os_]], "OMFEITMAXSTRAFJAREN": pen[oi[os_]], "OMAFDOENING": dec[c_],
-    })))
+    }))
     dy = ymd(det["start"].to_numpy())[0]
     for year in range(1999, 2022):
         dsel = det[dy == year]
         dp = dsel["p"].to_numpy()
-        tables.append(("gedetineerdentab", year, pd.DataFrame({
+        tables.append(("gedetineerdentab", year, {
             "RINPERSOONS": "R", "RINPERSOON": rin[dp], "DETDATUMINSTROOM": datestr(dsel["start"].to_numpy()),
             "DETDATUMUITSTROOM": datestr(np.minimum(dsel["end"].to_numpy(), END)),
             "DETTITEL": np.where(dsel["end"].to_numpy() - dsel["start"].to_numpy() < 60, "01", "02"),
             "DETINRICHTINGTYPE": np.where(pop.bdate[dp] + 23 * YEAR > dsel["start"].to_numpy(), "02", "01"),
-        })))
+        }))
     mc = mh["case"].to_numpy()
     mh_keep = keep_case[mc] & (creg[mc] <= day("2021-12-31"))
     mc = mc[mh_keep]
     mhs = mh[mh_keep]
-    tables.append(("mensenhandeltab", 2021, pd.DataFrame({
+    tables.append(("mensenhandeltab", 2021, {
         "RINPERSOONS": "R", "RINPERSOON": rin[cp[mc]], "OMZAAKNUMMER": case_id[mc],
         "OMDATUMINSCHRIJVING": datestr(creg[mc]), "MHVORM": mhs["form"].to_numpy(),
         "MHBINNENLANDS": mhs["dom"].to_numpy(), "MHGEDAGVAARD": mhs["summ"].to_numpy(),
         "MHVONNIS": mhs["verdict"].to_numpy(),
-    })))
+    }))
 
     # ---------------- truth ----------------
     from .truth import kinship_rows, person_rows

@@ -169,10 +169,12 @@ class Composition:
 
 
 def compose(grid: Grid, pop: Pop, weights: np.ndarray, base: Composition | None = None,
-            months: np.ndarray | None = None) -> Composition:
+            months: np.ndarray | None = None, touched: tuple[np.ndarray, np.ndarray] | None = None) -> Composition:
     """Unit-month statistics by month (bincount over unit ids), broadcast back to the members.
 
-    With ``base`` and ``months`` only those months are recomputed (in place on ``base``)."""
+    With ``base`` and ``months`` only those months are recomputed (in place on ``base``). ``touched``
+    = (month, unit) pairs whose membership changed: then only the cells of those units are recomputed
+    (a unit's statistics depend on its own members only, so the result is the same)."""
     nu = grid.n_units + 1
     UT = np.ascontiguousarray(grid.U.T)  # month-major: per-month columns are contiguous
     RT = np.ascontiguousarray(grid.role.T)
@@ -198,8 +200,17 @@ def compose(grid: Grid, pop: Pop, weights: np.ndarray, base: Composition | None 
         inst_size[iu] = np.fromiter(grid.inst_size.values(), np.int64)
     married = np.zeros(nu, bool)
     married[: len(grid.married)] = grid.married[:nu]
+    touched_in: dict[int, np.ndarray] = {}
+    if touched is not None:
+        tk, tu = touched
+        o = np.argsort(tk, kind="stable")
+        tk, tu = tk[o], tu[o]
+        cuts = np.nonzero(np.diff(tk))[0] + 1
+        touched_in = {int(g[0]): np.unique(u) for g, u in zip(np.split(tk, cuts), np.split(tu, cuts)) if len(g)}
     for k in np.asarray(months).tolist():
         ok = np.nonzero(valid[k])[0]
+        if touched is not None:
+            ok = ok[np.isin(UT[k, ok], touched_in.get(k, ok[:0]))]
         if len(ok) == 0:
             continue
         u = UT[k, ok]
@@ -255,7 +266,7 @@ def covariates(grid: Grid, comp: Composition, pop: Pop) -> tuple[np.ndarray, np.
     cu = grid.U[cp, ck]
     for par in (pop.mother[cp], pop.father[cp]):
         ok = (par >= 0) & (grid.U[np.maximum(par, 0), ck] == cu)
-        np.add.at(own, (par[ok], ck[ok]), 1)
+        own += np.bincount(par[ok] * own.shape[1] + ck[ok], minlength=own.size).reshape(own.shape).astype(np.int16)
     head = (comp.plhh == 5) | (comp.plhh == 6) | (comp.plhh == 7)
     nonbio = head & (comp.n_child > own)
     return partner, nonbio

@@ -26,23 +26,25 @@ def present_months(pop: Pop) -> np.ndarray:
 def secm_latent(rng, pop: Pop, cfg) -> np.ndarray:
     """(P, CM) int8 SECM analysis category per month; -1 where not present. Markov chain by month."""
     P = pop.n
-    out = np.full((P, CM), -1, np.int8)
+    out = np.full((CM, P), -1, np.int8)  # month-major while filling (contiguous rows), transposed at the end
     z = pop.z
     school_end = np.clip(rng.normal(20.0, 2.8, P) - 1.1 * z, 16, 30) * YEAR
     state = np.full(P, -1, np.int8)
-    pres = present_months(pop)
+    pres = np.ascontiguousarray(present_months(pop).T)
     hb = expit(cfg.secm_benefit_logit + cfg.secm_risk_slope * z)
     ho = expit(cfg.secm_other_logit + cfg.secm_risk_slope * z)
     back = expit(-3.3 - 0.5 * z)
+    p_work = expit(1.6 - 0.9 * z)  # loop-invariant entry probabilities (hoisted; same values)
+    p_benefit = p_work + (1 - p_work) * 0.5
     for m in range(CM):
         agedays = CREF[m] - pop.bdate
-        pr = pres[:, m]
+        pr = pres[m]
         school = agedays < school_end
         pension = agedays >= 65 * YEAR
         adult = ~school & ~pension
         u = rng.random(P)
         new = adult & (state < 0) | adult & (state == SCHOOL)
-        init = np.where(u < expit(1.6 - 0.9 * z), WORK, np.where(u < expit(1.6 - 0.9 * z) + (1 - expit(1.6 - 0.9 * z)) * 0.5, BENEFIT, OTHER))
+        init = np.where(u < p_work, WORK, np.where(u < p_benefit, BENEFIT, OTHER))
         s = state.copy()
         s[new] = init[new]
         w = adult & ~new & (state == WORK)
@@ -54,8 +56,8 @@ def secm_latent(rng, pop: Pop, cfg) -> np.ndarray:
         s[school] = SCHOOL
         s[pension] = BENEFIT
         state = s.astype(np.int8)
-        out[:, m] = np.where(pr, state, -1)
-    return out
+        out[m] = np.where(pr, state, -1)
+    return np.ascontiguousarray(out.T)
 
 
 _CODES = {

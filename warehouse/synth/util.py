@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 BIG = np.int64(10**7)  # "never" as a day number (far future)
@@ -46,7 +48,15 @@ def ymd(days) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def datestr(days) -> np.ndarray:
     """Day numbers -> 'YYYYMMDD' strings (object array)."""
     y, m, d = ymd(days)
-    return (y * 10000 + m * 100 + d).astype(str).astype(object)
+    return _int_str(y * 10000 + m * 100 + d)
+
+
+def _int_str(values: np.ndarray, width: int = 0) -> np.ndarray:
+    """Decimal strings of non-negative integers, zero-padded to ``width`` (object array, via Arrow)."""
+    text = pa.array(np.asarray(values, dtype=np.int64)).cast(pa.string())
+    if width:
+        text = pc.utf8_lpad(text, width, "0")
+    return text.to_numpy(zero_copy_only=False)
 
 
 def age_years(bdays, at_days) -> np.ndarray:
@@ -57,7 +67,10 @@ def age_years(bdays, at_days) -> np.ndarray:
 
 
 def zpad(values, width: int) -> np.ndarray:
-    return np.char.zfill(np.asarray(values).astype(np.int64).astype(str), width).astype(object)
+    v = np.asarray(values).astype(np.int64)
+    if v.size and v.min() < 0:  # str.zfill keeps the sign in front; only non-negatives take the fast path
+        return np.char.zfill(v.astype(str), width).astype(object)
+    return _int_str(v, width)
 
 
 def pseudonym9(ids, seed: int) -> np.ndarray:

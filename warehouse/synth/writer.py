@@ -8,8 +8,10 @@ cannot append, so for ``sav`` chunks are staged as parquet files and converted t
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -39,6 +41,62 @@ def _schema(table: str, columns: list[str]) -> pa.Schema:
     ])
 
 
+@dataclass(frozen=True)
+class EncodedTable:
+    """One chunk of one delivery table, encoded (in a worker) ready to be appended to its file.
+
+    ``payload`` is ``(header bytes, body bytes)`` for csv and a ``pyarrow.Table`` otherwise."""
+
+    table: str
+    name: str
+    columns: list
+    n_rows: int
+    payload: object
+
+
+def encode(table: str, year: int, df: pd.DataFrame | dict, fmt: str, version: int) -> EncodedTable:
+    """Render one chunk of a table: csv bytes (header and body separately) or an Arrow table.
+
+    ``df`` is a DataFrame or a dict of equal-length arrays (scalars are broadcast). For csv a dict
+    goes straight to Arrow (no pandas round trip); parquet and sav keep the pandas path so their
+    files (including the pandas schema metadata) stay as before."""
+    name = LAYOUTS[table].file_name(year, version)
+    if isinstance(df, dict):
+        if fmt == "csv":
+            table_pa = _arrow_from_columns(table, df)
+            return EncodedTable(table, name, list(df), table_pa.num_rows, _csv_bytes(table_pa))
+        df = pd.DataFrame(df)
+    cols = list(df.columns)
+    table_pa = pa.Table.from_pandas(df, schema=_schema(table, cols), preserve_index=False)
+    if fmt == "csv":
+        return EncodedTable(table, name, cols, len(df), _csv_bytes(table_pa))
+    return EncodedTable(table, name, cols, len(df), table_pa)
+
+
+def _arrow_from_columns(table: str, columns: dict) -> pa.Table:
+    lengths = {len(v) for v in columns.values() if np.ndim(v)}
+    if len(lengths) != 1:
+        raise ValueError(f"{table}: columns must have one common length, got {sorted(lengths)}")
+    n = lengths.pop()
+    schema = _schema(table, list(columns))
+    arrays = []
+    for fld in schema:
+        values = columns[fld.name]
+        if not np.ndim(values):
+            values = np.full(n, values, dtype=object)
+        arrays.append(pa.array(values, type=fld.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _csv_bytes(table_pa: pa.Table) -> tuple[bytes, bytes]:
+    head, body = pa.BufferOutputStream(), pa.BufferOutputStream()
+    pacsv.write_csv(table_pa.slice(0, 0), head,
+                    write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed", delimiter=","))
+    pacsv.write_csv(table_pa, body,
+                    write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed", delimiter=","))
+    return head.getvalue().to_pybytes(), body.getvalue().to_pybytes()
+
+
 class DeliveryWriter:
     def __init__(self, out: Path, fmt: str, version: int = 1):
         if fmt not in ("csv", "parquet", "sav"):
@@ -57,17 +115,22 @@ class DeliveryWriter:
         return self.out / f"{name}.{self.fmt}"
 
     def write(self, table: str, year: int, df: pd.DataFrame) -> None:
-        name = LAYOUTS[table].file_name(year, self.version)
-        cols = list(df.columns)
-        self.columns.setdefault(name, (table, cols))
+        self.append(encode(table, year, df, self.fmt, self.version))
+
+    def append(self, enc: "EncodedTable") -> None:
+        """Append one encoded chunk of a table (see :func:`encode`) to its delivery file."""
+        name = enc.name
+        self.columns.setdefault(name, (enc.table, enc.columns))
         first = name not in self.rows
-        self.rows[name] = self.rows.get(name, 0) + len(df)
-        table_pa = pa.Table.from_pandas(df, schema=_schema(table, cols), preserve_index=False)
+        self.rows[name] = self.rows.get(name, 0) + enc.n_rows
         if self.fmt == "csv":
-            opts = pacsv.WriteOptions(include_header=first, quoting_style="needed", delimiter=",")
+            header, body = enc.payload
             with open(self.out / f"{name}.csv", "wb" if first else "ab") as fh:
-                pacsv.write_csv(table_pa, fh, write_options=opts)
+                if first:
+                    fh.write(header)
+                fh.write(body)
             return
+        table_pa = enc.payload
         if self.fmt == "parquet":
             w = self._pq.get(name)
             if w is None:
