@@ -51,12 +51,12 @@ class SynthConfig:
     union_age_risk_slope: float = 2.2  #: years earlier first union per unit of risk z
     union_match_window_years: float = 4.0  #: partners are matched within calendar windows of this length
     p_married: float = 0.6  #: share of unions that are marriages (lower for later cohorts / high risk)
-    separation_rate: float = 0.045  #: yearly separation hazard of a union (x exp(0.35*risk))
+    separation_rate: float = 0.035  #: yearly separation hazard of a union (x exp(0.35*risk))
     separation_rate_married: float = 0.022
     separation_risk_slope: float = 0.5  #: separation hazard x exp(slope * mean partner risk)
     max_unions: int = 3
     children_rate: float = 0.36  #: yearly birth rate within a union (women 18-43)
-    desired_children_mean: float = 2.0  #: Poisson mean of desired children of a union (2.8 before 1970)
+    desired_children_mean: float = 1.7  #: Poisson mean of desired children of a union (2.8 before 1970)
     children_risk_slope: float = 0.35  #: ... + slope * mean partner risk (+0.7 for traditional origin)
     p_father_unknown: float = 0.05  #: births with no legal father
     leave_home_age_mean: float = 21.5
@@ -158,12 +158,12 @@ class SynthConfig:
     secm_benefit_logit: float = -3.0  #: monthly SECM: log-odds of benefit (adults) ~ a + b*z
     secm_other_logit: float = -3.2
     secm_risk_slope: float = 0.8
-    p_institution_minor: float = 0.012  #: per minor, x exp(a * z_mother + b * z_own)
+    p_institution_minor: float = 0.006  #: per minor, x exp(a * z_mother + b * z_own)
     institution_risk_slope: tuple[float, float] = (0.6, 1.0)  #: (a, b) above
-    p_foster_minor: float = 0.015  #: per minor, x exp(foster_risk_slope * z_mother)
+    p_foster_minor: float = 0.04  #: per minor, x exp(foster_risk_slope * z_mother)
     foster_risk_slope: float = 0.8
     p_hh_gap: float = 0.03  #: adults with an unregistered gap
-    move_years_mean: float = 10.0  #: mean years between residential moves of a household (a move = new spell)
+    move_years_mean: float = 16.0  #: mean years between residential moves of a household (a move = new spell)
     move_risk_slope: float = 0.7  #: ... x exp(-slope * household risk)
     p_imputed_hh: float = 0.02  #: household spells flagged as imputed
 
