@@ -13,7 +13,9 @@ the paired tests); a NULL list argument gives a NULL result.
 
 from __future__ import annotations
 
+import itertools
 import math
+from types import SimpleNamespace
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -110,6 +112,77 @@ def _clogit_fit(ids: list[Any], y: list[int], X: list[list[float]], names: list[
     }
 
 
+_NO_PAIRS: dict[str, Any] = {"phrase": None, "n_pairs": 0, "n_significant": 0, "correction": None}
+
+
+def _pairwise(test: str, values: list[Any], groups: list[str | None], correction: str) -> dict[str, Any]:
+    """All pairs of groups with ``test``, p-values adjusted by ``correction``, phrased as the study does.
+
+    ``describe_pairwise`` gives the phrase ("all groups differ from each other, except EPK from LPK"); with fewer
+    than two groups of at least two values the phrase is NULL."""
+    if test == "chi_square":
+        by: dict[str, list[Any]] = {}
+        for v, g in zip(values, groups, strict=True):
+            if v is not None and g is not None:
+                by.setdefault(g, []).append(str(v))
+        if len(by) < 2:
+            return _NO_PAIRS
+
+        names = sorted(by, key=_order)
+        pairs, raw = [], []
+        for ga, gb in itertools.combinations(names, 2):
+            cats = by[ga] + by[gb]
+            if len(set(cats)) < 2:  # one category only: the pair cannot differ
+                raw.append((0.0, 1.0))
+            else:
+                r = st.chi_square_test([ga] * len(by[ga]) + [gb] * len(by[gb]), cats)
+                raw.append((r.statistic, r.p_value))
+            pairs.append((ga, gb))
+        adj = st.adjust_pvalues([p for _, p in raw], correction)  # type: ignore[arg-type]
+        res = st.PairwiseResult(tuple(st.PairComparison(ga, gb, s_, p, float(q))
+                                      for (ga, gb), (s_, p), q in zip(pairs, raw, adj, strict=True)),
+                                correction, tuple(names))
+    else:
+        grouped = {g: v for g, v in _grouped(values, groups).items() if len(v) >= 2}
+        if len(grouped) < 2:
+            return _NO_PAIRS
+        tests: dict[str, Callable[[Any, Any], Any]] = {
+            "welch": lambda a, b: st.t_test_ind(a, b, equal_var=False),
+            "t": lambda a, b: st.t_test_ind(a, b, equal_var=True),
+            "mann_whitney": st.mann_whitney_u,
+        }
+        if test not in tests:
+            raise st.StatsError(f"unknown pairwise test {test!r}: use welch, t, mann_whitney or chi_square")
+        res = st.pairwise(_safe(tests[test]), dict(sorted(grouped.items(), key=lambda kv: _order(kv[0]))), correction)  # type: ignore[arg-type]
+    sig = res.significant(0.05)
+    return {"phrase": st.describe_pairwise(res, 0.05), "n_pairs": len(res.comparisons), "n_significant": len(sig),
+            "correction": res.correction}
+
+
+def _safe(test: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """A pair whose test is undefined (e.g. no variance in either group) counts as not different (p = 1)."""
+
+    def run(a: Any, b: Any) -> Any:
+        try:
+            res = test(a, b)
+        except st.StatsError:
+            return SimpleNamespace(statistic=float("nan"), p_value=1.0)
+        p = res.p_value
+        return res if p == p else SimpleNamespace(statistic=float("nan"), p_value=1.0)
+
+    return run
+
+
+_GROUP_ORDER = ("INC", "EPK", "LPK", "CON", "OFF", "CC", "NCC")
+
+
+def _order(group: str) -> tuple[int, str]:
+    return (_GROUP_ORDER.index(group) if group in _GROUP_ORDER else len(_GROUP_ORDER), group)
+
+
+_PAIRWISE = _struct(phrase=VARCHAR, n_pairs=BIGINT, n_significant=BIGINT, correction=VARCHAR)
+
+
 def _udfs() -> list[tuple[str, Callable[..., Any], list[Any], Any]]:
     return [
         ("chi_square_test", _chi_square, [_V, _V], _TEST),
@@ -120,6 +193,8 @@ def _udfs() -> list[tuple[str, Callable[..., Any], list[Any], Any]]:
         ("anova_oneway", _anova, [_D, _V], _ANOVA),
         ("median_test", _median, [_D, _V], _MEDIAN),
         ("mcnemar_test", _mcnemar, [_B, _B], _MCNEMAR),
+        ("pairwise_means", lambda x, g, t, c: _pairwise(str(t), x, g, str(c)), [_D, _V, VARCHAR, VARCHAR], _PAIRWISE),
+        ("pairwise_categories", lambda x, g, c: _pairwise("chi_square", x, g, str(c)), [_V, _V, VARCHAR], _PAIRWISE),
         ("clogit_fit", _clogit_fit, [_V, duckdb.list_type(INTEGER), duckdb.list_type(_D), _V], _CLOGIT),
     ]
 

@@ -3,6 +3,7 @@
 -- spec: SPEC §5.1 Fig 2.2; C08
 -- population: all OFF (630); per-person cases / observed years 12-35
 -- tests: means: one-way ANOVA (4 profiles)
+-- pairwise: all groups differ except EPK vs LPK (means, fn 5)
 -- chart: mean
 -- output: one row per group (INC, EPK, LPK, CON, OFF, CC, NCC where present) x measure x category
 --   (category 'mean' = the mean/sd/median row); n = persons in the category (unrounded),
@@ -90,7 +91,13 @@ tests as (
                   + coalesce(stddev_samp(value) filter (where study_group = 'NCC'), 0) > 0
              then (t_test_ind(list(value) filter (where study_group = 'OFF'),
                               list(value) filter (where study_group = 'NCC'), false)).p_value
-        end as p_mean_vs_ncc
+        end as p_mean_vs_ncc,
+        -- pairwise follow-ups of the means: Welch t-tests on every pair, Bonferroni-adjusted, phrased like the
+        -- study (pairwise_means UDF); among the 4 profiles and among OFF, CC and NCC
+        (pairwise_means(list(value) filter (where study_group = 'OFF' and profile <> 'OFF'),
+                        list(profile) filter (where study_group = 'OFF' and profile <> 'OFF'),
+                        'welch', 'bonferroni')).phrase as pw_mean_profiles,
+        (pairwise_means(list(value), list(study_group), 'welch', 'bonferroni')).phrase as pw_mean_groups
     from long
     group by measure
 ),
@@ -99,7 +106,8 @@ select
     grid.grp, grid.measure, grid.category, grid.category_order,
     coalesce(cells.n, 0) as n, dens.n_den,
     cast(null as double) as mean, cast(null as double) as sd, cast(null as double) as median,
-    tests.p_cat_profiles as p_profiles, tests.p_cat_vs_cc as p_vs_cc, tests.p_cat_vs_ncc as p_vs_ncc
+    tests.p_cat_profiles as p_profiles, tests.p_cat_vs_cc as p_vs_cc, tests.p_cat_vs_ncc as p_vs_ncc,
+    cast(null as varchar) as pairwise_profiles, cast(null as varchar) as pairwise_groups
 from grid
 join dens on dens.grp = grid.grp and dens.measure = grid.measure
 left join cells on cells.grp = grid.grp and cells.measure = grid.measure and cells.category = grid.category
@@ -108,7 +116,7 @@ union all
 select
     dens.grp, dens.measure, 'mean' as category, 999 as category_order,
     null as n, dens.n_value as n_den, dens.mean, dens.sd, dens.median,
-    tests.p_mean_profiles, tests.p_mean_vs_cc, tests.p_mean_vs_ncc
+    tests.p_mean_profiles, tests.p_mean_vs_cc, tests.p_mean_vs_ncc, tests.pw_mean_profiles, tests.pw_mean_groups
 from dens
 join tests on tests.measure = dens.measure
 where dens.n_value > 0

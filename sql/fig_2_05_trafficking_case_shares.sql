@@ -4,6 +4,7 @@
 -- population: all OFF (630); for cases: all registered cases with first offence date at ages 12-35 (published 692 cases);
 --   n = cases (or offenders) in the profile, n_den = all cases (or offenders) of OFF; mean = cases per person
 -- tests: differences in per-person case counts between the 4 profiles: one-way ANOVA [IMPL, SPEC Fig 2.3a fn 7]
+-- pairwise: INC differs from the other groups (fn 11)
 -- chart: share
 with
 pop as (
@@ -20,18 +21,21 @@ base as (
 tests as (
     select
         case when count(distinct profile) >= 2 and count(cases) > count(distinct profile)
-             then (anova_oneway(list(cases), list(profile))).p_value end as p_cases
+             then (anova_oneway(list(cases), list(profile))).p_value end as p_cases,
+        -- pairwise follow-up of the per-person counts: Welch t-tests, Bonferroni-adjusted (pairwise_means UDF)
+        (pairwise_means(list(cases), list(profile), 'welch', 'bonferroni')).phrase as pw_cases
     from base
 ),
 results as (
     select profile as grp, 'cases' as measure, cast(sum(cases) as bigint) as n,
            (select cast(sum(cases) as bigint) from base) as n_den,
            avg(cases) as mean, stddev_samp(cases) as sd,
-           (select p_cases from tests) as p_profiles
+           (select p_cases from tests) as p_profiles,
+           (select pw_cases from tests) as pairwise_profiles
     from base group by profile
     union all
     select 'OFF', 'cases', cast(sum(cases) as bigint), cast(sum(cases) as bigint), avg(cases), stddev_samp(cases),
-           (select p_cases from tests)
+           (select p_cases from tests), (select pw_cases from tests)
     from base
 )
 select * from results

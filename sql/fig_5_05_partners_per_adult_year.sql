@@ -3,6 +3,7 @@
 -- spec: SPEC §5.4 Fig 5.5; W04
 -- population: OFF, CC, NCC with adult years since Oct 1994 > 0
 -- tests: ever partner: Pearson chi-square; partners per adult year: ANOVA (profiles), Welch t-test (vs controls)
+-- pairwise: INC differs from EPK and LPK (p<0.001); OFF differs from both control groups (fn 29)
 -- chart: mean
 -- output: one row per group (INC, EPK, LPK, CON, OFF, CC, NCC where present) x measure x category
 --   (category 'mean' = the mean/sd/median row); n = persons in the category (unrounded),
@@ -97,7 +98,13 @@ tests as (
                   + coalesce(stddev_samp(value) filter (where study_group = 'NCC'), 0) > 0
              then (t_test_ind(list(value) filter (where study_group = 'OFF'),
                               list(value) filter (where study_group = 'NCC'), false)).p_value
-        end as p_mean_vs_ncc
+        end as p_mean_vs_ncc,
+        -- pairwise follow-ups of the means: Welch t-tests on every pair, Bonferroni-adjusted, phrased like the
+        -- study (pairwise_means UDF); among the 4 profiles and among OFF, CC and NCC
+        (pairwise_means(list(value) filter (where study_group = 'OFF' and profile <> 'OFF'),
+                        list(profile) filter (where study_group = 'OFF' and profile <> 'OFF'),
+                        'welch', 'bonferroni')).phrase as pw_mean_profiles,
+        (pairwise_means(list(value), list(study_group), 'welch', 'bonferroni')).phrase as pw_mean_groups
     from long
     group by measure
 ),
@@ -106,7 +113,8 @@ select
     grid.grp, grid.measure, grid.category, grid.category_order,
     coalesce(cells.n, 0) as n, dens.n_den,
     cast(null as double) as mean, cast(null as double) as sd, cast(null as double) as median,
-    tests.p_cat_profiles as p_profiles, tests.p_cat_vs_cc as p_vs_cc, tests.p_cat_vs_ncc as p_vs_ncc
+    tests.p_cat_profiles as p_profiles, tests.p_cat_vs_cc as p_vs_cc, tests.p_cat_vs_ncc as p_vs_ncc,
+    cast(null as varchar) as pairwise_profiles, cast(null as varchar) as pairwise_groups
 from grid
 join dens on dens.grp = grid.grp and dens.measure = grid.measure
 left join cells on cells.grp = grid.grp and cells.measure = grid.measure and cells.category = grid.category
@@ -115,7 +123,7 @@ union all
 select
     dens.grp, dens.measure, 'mean' as category, 999 as category_order,
     null as n, dens.n_value as n_den, dens.mean, dens.sd, dens.median,
-    tests.p_mean_profiles, tests.p_mean_vs_cc, tests.p_mean_vs_ncc
+    tests.p_mean_profiles, tests.p_mean_vs_cc, tests.p_mean_vs_ncc, tests.pw_mean_profiles, tests.pw_mean_groups
 from dens
 join tests on tests.measure = dens.measure
 where dens.n_value > 0

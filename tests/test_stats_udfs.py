@@ -120,3 +120,42 @@ def test_clogit_fit_matches_r(con):
 def test_errors_surface_as_duckdb_errors(con):
     with pytest.raises(duckdb.Error, match="paired"):
         con.sql("select t_test_paired([1.0, 2.0, 3.0], [1.0, 2.0])").fetchall()
+
+
+def test_pairwise_means_udf_matches_scipy_welch_bonferroni(con):
+    """pairwise_means: Welch t-test on every pair (SciPy ttest_ind(equal_var=False)), Bonferroni-adjusted."""
+    from scipy import stats as sps
+
+    pg = con.sql("select weight, \"group\" as g from PlantGrowth").df()
+    groups = sorted(pg.g.unique())
+    pairs = [(a, b) for i, a in enumerate(groups) for b in groups[i + 1:]]
+    adj = {pr: min(1.0, 3 * sps.ttest_ind(pg.weight[pg.g == pr[0]], pg.weight[pg.g == pr[1]], equal_var=False).pvalue)
+           for pr in pairs}
+    r = one(con, """select pairwise_means(list(weight), list("group"), 'welch', 'bonferroni') from PlantGrowth""")
+    assert r["n_pairs"] == 3 and r["correction"] == "bonferroni"
+    assert r["n_significant"] == sum(p < 0.05 for p in adj.values())
+    sig = [pr for pr, p in adj.items() if p < 0.05]
+    assert sig == [("trt1", "trt2")]  # ctrl differs from neither after the correction
+    assert r["phrase"] == "trt1 differs from trt2"
+
+
+def test_pairwise_categories_udf_matches_scipy_chi_square(con):
+    """pairwise_categories: Pearson chi-square (no continuity correction) on every 2 x k sub-table, Bonferroni."""
+    from scipy import stats as sps
+
+    rows = {"INC": ["yes"] * 20 + ["no"] * 80, "EPK": ["yes"] * 50 + ["no"] * 50, "CON": ["yes"] * 55 + ["no"] * 45}
+    cats = [c for g in rows for c in rows[g]]
+    grps = [g for g in rows for _ in rows[g]]
+    con.execute("create or replace temp table pc as select unnest(?) as c, unnest(?) as g", [cats, grps])
+    r = one(con, "select pairwise_categories(list(c), list(g), 'bonferroni') from pc")
+
+    def p(a, b):
+        tab = [[rows[x].count("yes"), rows[x].count("no")] for x in (a, b)]
+        return min(1.0, 3 * sps.chi2_contingency(tab, correction=False)[1])
+
+    assert p("INC", "EPK") < 0.05 and p("INC", "CON") < 0.05 and p("EPK", "CON") >= 0.05
+    assert r["phrase"] == "INC differs from the other groups" and r["n_significant"] == 2
+
+
+def test_pairwise_udf_needs_two_groups(con):
+    assert one(con, "select (pairwise_means([1.0, 2.0, 3.0], ['A', 'A', 'A'], 'welch', 'bonferroni')).phrase") is None

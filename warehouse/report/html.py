@@ -20,6 +20,7 @@ table{border-collapse:collapse;font-size:12px;margin:8px 0} td,th{border:1px sol
 th{background:#f0f0f0} td.l,th.l{text-align:left} .meta{font-size:12px;color:#555} .flag{color:#b00;font-weight:bold}
 img{max-width:100%;border:1px solid #eee} .note{font-size:12px;background:#f8f8e8;padding:6px 10px;border:1px solid #e8e8c8}
 table.cmp td{white-space:nowrap;padding:1px 5px} details{margin:6px 0} summary{cursor:pointer;font-size:12px;color:#335}
+.pairwise{font-size:12px;margin:4px 0;padding:4px 8px;border-left:3px solid #9ab}
 """
 
 
@@ -90,21 +91,61 @@ def table_5_1_html(frame: pd.DataFrame) -> str:
             "likelihood (rounded to 5).</p>")
 
 
+PAIRWISE_COLUMNS = {"pairwise_profiles": "between the profiles", "pairwise_groups": "between OFF, CC and NCC"}
+
+
+def pairwise_html(study: str | None, table: pd.DataFrame) -> str:
+    """The study's pairwise follow-up next to the reproduced one (``pairwise_*`` columns of the query result:
+    every pair tested, p-values Bonferroni-adjusted, phrased by ``python_udfs.stat_tests.describe_pairwise``)."""
+    found = []
+    for column, label in PAIRWISE_COLUMNS.items():
+        if column not in table.columns:
+            continue
+        keys = ["measure", column] if "measure" in table.columns else [column]
+        rows = table[keys].dropna(subset=[column]).drop_duplicates()
+        for _, r in rows.iterrows():
+            what = f"{r['measure']}, " if "measure" in rows.columns else ""
+            found.append(f"{html.escape(what + label)}: <i>{html.escape(str(r[column]))}</i>")
+    if not study and not found:
+        return ""
+    out = '<div class="pairwise"><b>pairwise comparisons</b> (every pair tested, p-values Bonferroni-adjusted, 5% level)'
+    if study:
+        out += f"<div>study: <i>{html.escape(study)}</i></div>"
+    out += "".join(f"<div>reproduced — {f}</div>" for f in found) or "<div>reproduced: –</div>"
+    return out + "</div>"
+
+
 def comparison_html(comparison: pd.DataFrame) -> str:
     cols = ["spec", "table", "grp", "measure", "category", "period", "stat", "published", "reproduced",
-            "difference", "flag"]
+            "difference", "flag", "cause"]
     rows = []
     for _, r in comparison.iterrows():
         diff = "–" if pd.isna(r["difference"]) else f"{r['difference']:+.2f}"
         rep = "–" if pd.isna(r["reproduced"]) else (f"{r['reproduced']:.0f}" if r["stat"] == "pct" else f"{r['reproduced']:.2f}")
         cls = ' class="flag"' if r["flag"] == "DEVIATES" else ""
         vals = [r["spec"], r["table"], r["grp"], r["measure"], r["category"], r["period"], r["stat"],
-                f"{r['published']:g}", rep, diff, r["flag"]]
+                f"{r['published']:g}", rep, diff, r["flag"], r.get("cause", "")]
         rows.append("<tr>" + "".join(
-            f'<td class="l"{cls if i == len(vals) - 1 else ""}>{html.escape(str(v))}</td>' for i, v in enumerate(vals)
+            f'<td class="l"{cls if i == len(vals) - 2 else ""}>{html.escape(str(v))}</td>' for i, v in enumerate(vals)
         ) + "</tr>")
     head = "".join(f'<th class="l">{c}</th>' for c in cols)
     return f"<table class=\"cmp\"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def causes_html(comparison: pd.DataFrame) -> str:
+    """Deviations beyond the thresholds (and suppressed cells) grouped by their cause."""
+    flagged = comparison[comparison["flag"] != ""]
+    if flagged.empty or "cause" not in flagged.columns:
+        return ""
+    items = []
+    for cause, rows in flagged.groupby(flagged["cause"].replace("", "cause not determined"), sort=False):
+        what = ", ".join(
+            f"{r['table'].split('_')[1]}.{r['table'].split('_')[2]} {r['grp']} {r['measure']}"
+            + (f" {r['category']}" if r["category"] else "") + (f" ({r['period']})" if r["period"] else "")
+            for _, r in rows.iterrows())
+        items.append(f"<li><b>{html.escape(cause)}</b> ({len(rows)}): {html.escape(what)}</li>")
+    return ("<h3>Deviations and their causes</h3>"
+            f'<ul class="meta">{"".join(items)}</ul>')
 
 
 def write_html(out: Path, figures: list[Any], comparison: pd.DataFrame, profile: Profile) -> list[Path]:
@@ -125,6 +166,7 @@ def write_html(out: Path, figures: list[Any], comparison: pd.DataFrame, profile:
         meta = "".join(
             f"<div><b>{k}:</b> {html.escape(q.meta[k])}</div>" for k in ("spec", "population", "tests") if k in q.meta
         )
+        meta += pairwise_html(q.meta.get("pairwise"), table)
         img = f'<img src="{html.escape(png.name)}" alt="{html.escape(q.figure)}">' if png is not None else ""
         body = table_5_1_html(table) if q.name.startswith("tab_5_01") and "term" in table.columns else ""
         detail = table_html(table)
@@ -159,6 +201,7 @@ p-values are shown as thresholds (p&lt;0.05, p&lt;0.01, p&lt;0.001; n.s.).</p>
 5 points (other shares); {n_sup} suppressed or missing. Means and odds ratios are compared without a threshold.
 <a href="{comp_path.name}">{comp_path.name}</a></p>
 {comparison_html(comparison)}
+{causes_html(comparison)}
 <h2>Contents</h2><ul>{''.join(toc)}</ul>
 {''.join(sections)}
 </body></html>

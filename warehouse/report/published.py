@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 PUBLISHED_CSV = Path(__file__).with_name("published.csv")
+#: Known causes of deviations on the synthetic population: (table, grp, measure, category) patterns, ``*`` = any.
+CAUSES_CSV = Path(__file__).with_name("deviation_causes.csv")
 
 #: Flag thresholds in percentage points: group shares (GBTM group sizes) and other headline shares.
 THRESHOLDS = {"group_share": 3.0, "share": 5.0}
@@ -48,6 +50,7 @@ def compare_published(tables: Mapping[str, pd.DataFrame], published: pd.DataFram
     and ``suppressed`` when the reproduced cell was suppressed (or the table is missing).
     """
     pub = load_published() if published is None else published
+    causes = load_causes()
     out = pub.copy()
     out["reproduced"] = [
         _lookup(tables[r["table"]], r) if r["table"] in tables else float("nan") for _, r in pub.iterrows()
@@ -57,4 +60,18 @@ def compare_published(tables: Mapping[str, pd.DataFrame], published: pd.DataFram
     out["threshold"] = limit
     out["flag"] = np.where(limit.notna() & out["difference"].abs().gt(limit.fillna(np.inf)), "DEVIATES", "")
     out.loc[out["reproduced"].isna(), "flag"] = "suppressed/missing"
+    out["cause"] = [explain(r, causes) if r["flag"] else "" for _, r in out.iterrows()]
     return out
+
+
+def load_causes(path: Path | None = None) -> pd.DataFrame:
+    return pd.read_csv(path or CAUSES_CSV, dtype=str, keep_default_na=False)
+
+
+def explain(row: pd.Series, causes: pd.DataFrame | None = None) -> str:
+    """The first matching cause of a flagged row (patterns on table, grp, measure, category; ``*`` = any)."""
+    table = load_causes() if causes is None else causes
+    for _, c in table.iterrows():
+        if all(c[k] in ("*", str(row[k])) for k in ("table", "grp", "measure", "category")):
+            return c["cause"]
+    return "suppressed (cell below the minimum)" if row["flag"] == "suppressed/missing" else ""

@@ -58,17 +58,35 @@ def select_sample(rng, pop: Pop, cfg, quota: int, in_households: np.ndarray) -> 
     base_ok = in_households & pop.resident(t) & (age_t >= 15.5) & (age_t <= 62)
     counts = largest_remainder(quota, [cfg.group_shares[g] for g in GROUPS])
     taken = np.zeros(pop.n, bool)
+    used_parent = np.zeros(pop.n + 1, bool)  # index -1 (unknown parent) maps to the unused last slot
     chosen_p, chosen_g = [], []
-    for gi, g in enumerate(GROUPS):
+    # the most persistent profiles are drawn first, from the highest-risk families; at most one sample person
+    # per family (the real sample is 630 persons of 17 million, so sample siblings are rare)
+    for gi in sorted(range(len(GROUPS)), key=lambda i: -cfg.sample_risk_weight[GROUPS[i]]):
+        g = GROUPS[gi]
         n_f = int(round(counts[gi] * cfg.female_share_by_group[g]))
         mu, sd = cfg.trafficking_age[g]
-        dens = np.exp(-0.5 * ((age_t - mu) / sd) ** 2)
+        dens = np.exp(-0.5 * ((age_t - mu) / sd) ** 2) * np.exp(cfg.sample_risk_weight[g] * pop.z)
         for sex, n_s in ((2, n_f), (1, counts[gi] - n_f)):
-            w = dens * np.exp(cfg.sample_risk_weight * pop.z) * (base_ok & ~taken & (pop.sex == sex))
-            pick = _topk(rng, w, n_s)
-            taken[pick] = True
-            chosen_p.append(pick)
-            chosen_g.append(np.full(len(pick), gi + 1))
+            for _ in range(8):
+                free = ~used_parent[pop.mother] & ~used_parent[pop.father]
+                pick = _topk(rng, dens * (base_ok & ~taken & free & (pop.sex == sex)), n_s)
+                ok = np.ones(len(pick), bool)
+                for par in (pop.mother[pick], pop.father[pick]):
+                    _, first = np.unique(par, return_index=True)
+                    dup = np.ones(len(pick), bool)
+                    dup[first] = False
+                    ok &= (par < 0) | ~dup
+                pick = pick[ok]
+                taken[pick] = True
+                used_parent[pop.mother[pick]] = True
+                used_parent[pop.father[pick]] = True
+                used_parent[-1] = False
+                chosen_p.append(pick)
+                chosen_g.append(np.full(len(pick), gi + 1))
+                n_s -= len(pick)
+                if n_s <= 0:
+                    break
     p = np.concatenate(chosen_p)
     return pd.DataFrame({"p": p, "cls": np.concatenate(chosen_g), "index_reg": t[p]})
 
@@ -156,10 +174,15 @@ def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.D
     cat_codes = {c: nontraf.index[nontraf["category8"] == c].to_numpy() for c in cats}
     code_idx = np.zeros(len(ci), np.int64)
     u = rng.random(len(ci))
+    # the mix shifts with age at the offence (property and vandalism give way to 'other' offences)
+    age_c = (cases["offence"].to_numpy()[ci] - pop.bdate[cases["p"].to_numpy()[ci]]) / YEAR - 20.0
+    slope = np.array([cfg.category_age_slope.get(c, 0.0) for c in cats])
     for gi, gname in enumerate(GROUPS):
         sel = (cls == gi + 1) | ((cls >= 5) & (gi == 0)) | ((cls == 0) & (gi == 0))
-        pr = np.array([cfg.category_mix[gname][c] for c in cats])
-        cat_i = np.searchsorted(np.cumsum(pr) / pr.sum(), u[sel], side="right").clip(0, len(cats) - 1)
+        pr = np.array([cfg.category_mix[gname][c] for c in cats])[None, :] * np.exp(
+            np.clip(age_c[sel], -8, 25)[:, None] * slope[None, :])
+        cum = np.cumsum(pr, axis=1)
+        cat_i = (u[sel][:, None] * cum[:, -1:] >= cum).sum(axis=1).clip(0, len(cats) - 1)
         v = rng.random(sel.sum())
         for j, c in enumerate(cats):
             s2 = cat_i == j
@@ -175,7 +198,21 @@ def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.D
     return cases, offences
 
 
-def add_trafficking(rng, pop: Pop, cfg, cases: pd.DataFrame, offences: pd.DataFrame, sample: pd.DataFrame, codes):
+def sample_kin(pop: Pop, un: Unions, insample: np.ndarray) -> np.ndarray:
+    """Persons who are a (half-)sibling or a union partner of a study-sample person."""
+    kin = np.zeros(pop.n, bool)
+    for par in (pop.mother, pop.father):
+        has = par >= 0
+        fam = np.zeros(pop.n, bool)
+        fam[par[has & insample]] = True  # parents with a child in the sample
+        kin |= has & fam[np.maximum(par, 0)]
+    kin[un.man[insample[un.woman]]] = True
+    kin[un.woman[insample[un.man]]] = True
+    return kin
+
+
+def add_trafficking(rng, pop: Pop, cfg, cases: pd.DataFrame, offences: pd.DataFrame, sample: pd.DataFrame, codes,
+                    un: Unions):
     """Trafficking register rows: sample index cases (rule-matching), sample recidivism and other
     trafficking cases of non-sample persons (never matching the sample rule)."""
     tr_new = codes.index[codes["code"] == "3.6.1"][0]
@@ -193,13 +230,22 @@ def add_trafficking(rng, pop: Pop, cfg, cases: pd.DataFrame, offences: pd.DataFr
     ireg[sample["p"].to_numpy()] = sample["index_reg"].to_numpy()
     later = later[cases["offence"].to_numpy()[later] > ireg[cp[later]]]
     later = later[rng.random(len(later)) < cfg.sample_trafficking_recidivism / 3]
-    # other trafficking suspects (not in the sample)
-    cand = np.nonzero(~insample[cp] & (pop.cls[cp] >= 1) & (pop.cls[cp] <= 4) & (ry >= 1996) & (ry <= 2021))[0]
-    n_other = int(round(cfg.other_trafficking_ratio * len(sample)))
-    w = (pop.cls[cp[cand]] + 1.0) * (rng.random(len(cand)) + 0.01)
-    pick = cand[_topk(rng, w, n_other * 2)]
-    _, first = np.unique(cp[pick], return_index=True)  # at most one per person
-    other = np.sort(pick[first])[:n_other]
+    # other trafficking suspects (not in the sample): co-offending relatives (siblings, partners) of sample
+    # persons, and a rare trafficking case anywhere else in the population
+    kin = sample_kin(pop, un, insample) & ~insample
+    window = ~insample[cp] & (pop.cls[cp] >= 1) & (ry >= 1996) & (ry <= 2021)
+    other = []
+    for sel, n_pick in (
+        (window & kin[cp], int(round(cfg.kin_trafficking_ratio * len(sample)))),
+        (window & ~kin[cp] & (pop.cls[cp] <= 4),
+         int(rng.binomial((window & ~kin[cp]).sum(), cfg.population_trafficking_rate))),
+    ):
+        cand = np.nonzero(sel)[0]
+        w = (pop.cls[cp[cand]] % 5 + 1.0) * (rng.random(len(cand)) + 0.01)
+        pick = cand[_topk(rng, w, n_pick * 3)]
+        _, first = np.unique(cp[pick], return_index=True)  # at most one per person
+        other.append(np.sort(pick[first][:n_pick]))
+    other = np.sort(np.concatenate(other))
     conv = np.concatenate([later, other])
     # add the trafficking offence as an extra offence of those cases
     nseq = offences.groupby("case")["seq"].max()

@@ -66,7 +66,7 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     del partner_hh, nonbio_hh
     codes = careers.offence_table()
     cases, offences = careers.build_cases(rng, pop, cfg, pers, mon, sample, codes)
-    offences, mh = careers.add_trafficking(rng, pop, cfg, cases, offences, sample, codes)
+    offences, mh = careers.add_trafficking(rng, pop, cfg, cases, offences, sample, codes, un)
     pen = codes["stat_max_prison_years"].to_numpy()
     omax = offences.assign(pen=pen[offences["code_idx"].to_numpy()])
     # most serious offence per case: highest statutory max, first on ties

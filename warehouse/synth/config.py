@@ -38,20 +38,29 @@ class SynthConfig:
     # ---- demography ------------------------------------------------------------------------
     founder_birth_years: tuple[int, int] = (1915, 1962)
     #: origin mix of founders: NL, traditional migration countries, other countries
-    founder_origin_shares: tuple[float, float, float] = (0.80, 0.12, 0.08)
+    founder_origin_shares: tuple[float, float, float] = (0.78, 0.13, 0.09)
     migrant_arrival_years: tuple[int, int] = (1962, 2016)
-    #: risk-score shift of traditional-origin founders (proxy for socio-economic disadvantage)
-    traditional_origin_risk_shift: float = 0.35
-    union_first_age_mean_women: float = 24.0
+    migrant_arrival_age: tuple[float, float] = (24.0, 6.0)  #: mean, sd of a migrant founder's age at arrival
+    migrant_arrival_delay_women: float = 8.0  #: women arrive later on average (family reunification)
+    #: risk-score shift by lineage origin (NL, traditional, other): a proxy for the socio-economic disadvantage of
+    #: migrant families, applied to every member of the lineage (not passed on through heritability)
+    origin_risk_shift: tuple[float, float, float] = (0.0, 1.0, 0.3)
+    union_first_age_mean_women: float = 21.5
     union_first_age_sd: float = 4.0
-    union_age_gap_men: float = 2.5
+    union_age_gap_men: float = 4.0
+    union_age_risk_slope: float = 2.2  #: years earlier first union per unit of risk z
+    union_match_window_years: float = 4.0  #: partners are matched within calendar windows of this length
     p_married: float = 0.6  #: share of unions that are marriages (lower for later cohorts / high risk)
-    separation_rate: float = 0.045  #: yearly separation hazard of a union (x exp(0.35*risk))
+    separation_rate: float = 0.035  #: yearly separation hazard of a union (x exp(0.35*risk))
     separation_rate_married: float = 0.022
+    separation_risk_slope: float = 0.5  #: separation hazard x exp(slope * mean partner risk)
     max_unions: int = 3
     children_rate: float = 0.36  #: yearly birth rate within a union (women 18-43)
+    desired_children_mean: float = 1.7  #: Poisson mean of desired children of a union (2.8 before 1970)
+    children_risk_slope: float = 0.35  #: ... + slope * mean partner risk (+0.7 for traditional origin)
     p_father_unknown: float = 0.05  #: births with no legal father
     leave_home_age_mean: float = 21.5
+    leave_home_risk_slope: float = 0.6  #: high-risk young adults leave the parental home later
     gompertz_a: float = 4e-5
     gompertz_b: float = 0.092
     p_emigrate_nl: float = 0.03
@@ -63,12 +72,15 @@ class SynthConfig:
     p_unknown_birthmonth: float = 0.10  #: ... and unknown month
 
     # ---- intergenerational / assortative risk ----------------------------------------------
-    risk_heritability: float = 0.75  #: z_child = h * (z_mother + z_father)/2 + sqrt(1-h^2/2) * e
-    assortative_weight: float = 1.5  #: weight of risk in the partner sort key (years-equivalent)
+    #: z_child = h * (z_mother + z_father)/2 + sqrt(c) * f_union + sqrt(1 - h^2/2 - c) * e, with f_union shared by
+    #: the children of one union (family environment) and e individual
+    risk_heritability: float = 0.8
+    family_risk_share: float = 0.35  #: c above
+    assortative_weight: float = 2.0  #: weight of risk (vs unit noise) in the partner sort key within a window
     #: class thresholds on s = z (+ sex shift); NON < t0 <= INC < t1 <= EPK/LPK < t2 <= CON
-    class_thresholds: tuple[float, float, float] = (1.05, 1.65, 2.35)
-    low_threshold: float = -0.1  #: LOW class for low_threshold <= s < t0
-    female_risk_shift: float = -1.0
+    class_thresholds: tuple[float, float, float] = (1.5, 2.1, 2.7)
+    low_threshold: float = 0.0  #: LOW class for low_threshold <= s < t0
+    female_risk_shift: float = -0.2
     p_epk_given_mid: float = 0.55
 
     # ---- offending: group age curves (expected cases per year) -----------------------------
@@ -79,12 +91,12 @@ class SynthConfig:
             "EPK": {"base": 0.04, "peak": 1.1, "centre": 18.0, "width": 3.8},
             "LPK": {"base": 0.10, "peak": 1.05, "centre": 27.0, "width": 5.5},
             "CON": {"base": 0.75, "peak": 0.6, "centre": 21.0, "width": 9.0},
-            "LOW": {"base": 0.004, "peak": 0.05, "centre": 21.0, "width": 7.0},
+            "LOW": {"base": 0.008, "peak": 0.015, "centre": 21.0, "width": 7.0},
         }
     )
     #: per person-year probability of a structural zero (zero-inflation), by group
     zero_inflation: dict = _f({"INC": 0.10, "EPK": 0.05, "LPK": 0.05, "CON": 0.02, "LOW": 0.0})
-    frailty_sd: float = 0.45  #: sd of the person effect alpha_i (mean -sd^2/2)
+    frailty_sd: float = 0.3  #: sd of the person effect alpha_i (mean -sd^2/2)
     age_decline_after: float = 40.0  #: extra decline of all curves after this age ...
     age_decline_slope: float = 0.05  #: ... in log-odds per year (the planted adult age effect)
     #: planted monthly log-odds (logit p_it = alpha_i + log-baseline_g(age) + sum beta * x_it)
@@ -101,16 +113,19 @@ class SynthConfig:
     #: offence category mix by class (probabilities over category8 without trafficking)
     category_mix: dict = _f(
         {
-            "INC": {"PROPERTY": 0.35, "VIOLENCE": 0.2, "VANDALISM_PUBLIC_ORDER": 0.1, "TRAFFIC": 0.15,
+            "INC": {"PROPERTY": 0.38, "VIOLENCE": 0.17, "VANDALISM_PUBLIC_ORDER": 0.1, "TRAFFIC": 0.15,
                     "DRUGS": 0.05, "SEXUAL": 0.05, "OTHER": 0.10},
-            "EPK": {"PROPERTY": 0.42, "VIOLENCE": 0.24, "VANDALISM_PUBLIC_ORDER": 0.16, "TRAFFIC": 0.05,
+            "EPK": {"PROPERTY": 0.48, "VIOLENCE": 0.18, "VANDALISM_PUBLIC_ORDER": 0.16, "TRAFFIC": 0.05,
                     "DRUGS": 0.04, "SEXUAL": 0.02, "OTHER": 0.07},
-            "LPK": {"PROPERTY": 0.38, "VIOLENCE": 0.2, "VANDALISM_PUBLIC_ORDER": 0.12, "TRAFFIC": 0.08,
+            "LPK": {"PROPERTY": 0.41, "VIOLENCE": 0.17, "VANDALISM_PUBLIC_ORDER": 0.12, "TRAFFIC": 0.08,
                     "DRUGS": 0.08, "SEXUAL": 0.03, "OTHER": 0.11},
-            "CON": {"PROPERTY": 0.45, "VIOLENCE": 0.2, "VANDALISM_PUBLIC_ORDER": 0.14, "TRAFFIC": 0.06,
+            "CON": {"PROPERTY": 0.49, "VIOLENCE": 0.16, "VANDALISM_PUBLIC_ORDER": 0.14, "TRAFFIC": 0.06,
                     "DRUGS": 0.06, "SEXUAL": 0.02, "OTHER": 0.07},
         }
     )
+    #: change of a category's log-weight per year of age at the offence (relative to age 20)
+    category_age_slope: dict = _f({"PROPERTY": -0.05, "VANDALISM_PUBLIC_ORDER": -0.05, "VIOLENCE": -0.02,
+                                   "OTHER": 0.05, "TRAFFIC": 0.03, "DRUGS": 0.02})
     offences_per_case_probs: tuple[float, float, float] = (0.7, 0.2, 0.1)
     registration_lag_days_mean: float = 75.0
     p_detention_base: float = 0.04  #: per case; x3 for heavy cases, x2 for CON
@@ -121,27 +136,35 @@ class SynthConfig:
     female_share_by_group: dict = _f({"INC": 0.24, "EPK": 0.11, "LPK": 0.04, "CON": 0.0})
     #: age at the first (index) trafficking case: mean, sd by group
     trafficking_age: dict = _f(
-        {"INC": (30.4, 8.5), "EPK": (22.2, 4.0), "LPK": (28.0, 6.0), "CON": (27.0, 6.5)}
+        {"INC": (30.4, 7.0), "EPK": (22.2, 3.5), "LPK": (28.0, 4.5), "CON": (27.0, 5.0)}
     )
     sample_reg_years: tuple[int, int] = (2008, 2017)
-    sample_risk_weight: float = 1.2  #: selection weight exp(w * z) favours high-risk families
-    sample_trafficking_recidivism: float = 0.2  #: later cases of sample persons turned trafficking
-    other_trafficking_ratio: float = 0.6  #: non-sample trafficking suspects per sample person
+    #: selection weight exp(w_g * z) favours high-risk families, most for the persistent profiles
+    sample_risk_weight: dict = _f({"INC": 2.0, "EPK": 3.0, "LPK": 2.6, "CON": 3.5})
+    sample_trafficking_recidivism: float = 0.35  #: later cases of sample persons turned trafficking
+    #: non-sample trafficking suspects among the sample's siblings and partners (co-offenders), per sample person
+    kin_trafficking_ratio: float = 0.1
+    #: probability that a case (1996-2021) of anyone else in the population is (also) a trafficking case
+    population_trafficking_rate: float = 0.001
 
     # ---- socio-economic, education, health -------------------------------------------------
-    p_startkwalificatie_intercept: float = 1.9  #: logit P(startkwalificatie) = a - b*z
-    p_startkwalificatie_risk: float = 0.9
+    p_startkwalificatie_intercept: float = 2.3  #: logit P(startkwalificatie) = a - b*z
+    p_startkwalificatie_risk: float = 1.7
     p_in_hoogsteopl: float = 0.7  #: share of eligible persons present in a HOOGSTEOPL year file
-    ggz_logit_intercept: float = -2.6
-    ggz_logit_risk: float = 0.45
+    ggz_logit_intercept: float = -2.2
+    ggz_logit_risk: float = 0.7
     p_negative_correction: float = 0.01
     p_in_zvw: float = 0.97
     secm_benefit_logit: float = -3.0  #: monthly SECM: log-odds of benefit (adults) ~ a + b*z
     secm_other_logit: float = -3.2
     secm_risk_slope: float = 0.8
-    p_institution_minor: float = 0.012  #: per minor, x exp(1.0*z_parents)
-    p_foster_minor: float = 0.015
+    p_institution_minor: float = 0.006  #: per minor, x exp(a * z_mother + b * z_own)
+    institution_risk_slope: tuple[float, float] = (0.6, 1.0)  #: (a, b) above
+    p_foster_minor: float = 0.04  #: per minor, x exp(foster_risk_slope * z_mother)
+    foster_risk_slope: float = 0.8
     p_hh_gap: float = 0.03  #: adults with an unregistered gap
+    move_years_mean: float = 16.0  #: mean years between residential moves of a household (a move = new spell)
+    move_risk_slope: float = 0.7  #: ... x exp(-slope * household risk)
     p_imputed_hh: float = 0.02  #: household spells flagged as imputed
 
     def planted(self) -> dict:

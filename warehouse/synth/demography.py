@@ -96,10 +96,13 @@ def founders(rng, n: int, cfg: SynthConfig) -> Pop:
     oth = origin == 2
     country[trad] = rng.choice(TRADITIONAL, trad.sum(), p=TRADITIONAL_P)
     country[oth] = rng.choice(OTHER, oth.sum())
-    z = rng.normal(0, 1, n) + cfg.traditional_origin_risk_shift * trad
+    z = rng.normal(0, 1, n) + np.asarray(cfg.origin_risk_shift)[origin]
     death = _gompertz_death(rng, bdate, z, cfg)
     a0, a1 = cfg.migrant_arrival_years
-    arr_y = rng.uniform(a0, a1 + 1, n)
+    # migrants arrive as young adults (labour migration), women often later (family reunification), never before a0
+    mu, sd = cfg.migrant_arrival_age
+    age_arr = np.clip(rng.normal(mu + cfg.migrant_arrival_delay_women * (sex == 2), sd, n), 16, 60)
+    arr_y = np.clip(bdate / YEAR + 1970 + age_arr, a0 + rng.uniform(0, 3, n), a1 + 1)
     arr = np.maximum(year_start(arr_y.astype(np.int64)) + rng.integers(0, 365, n), bdate + int(16 * YEAR))
     arr = np.where(origin == 0, bdate, arr).astype(np.int64)
     emig, ret = _emigration(rng, bdate, arr, death, origin, cfg)
@@ -111,25 +114,27 @@ def founders(rng, n: int, cfg: SynthConfig) -> Pop:
 
 
 def _match(rng, pop: Pop, cand: np.ndarray, target: np.ndarray, cfg, by_origin: bool):
-    """Pair men and women among candidates by rank of (origin, target date + risk)."""
-    key = target / YEAR + cfg.assortative_weight * pop.z[cand] + rng.normal(0, 1.0, len(cand))
-    if by_origin:
-        key = key + pop.origin[cand] * 10_000
-    men = cand[pop.sex[cand] == 1]
-    wom = cand[pop.sex[cand] == 2]
-    km = key[pop.sex[cand] == 1]
-    kw = key[pop.sex[cand] == 2]
+    """Pair men and women among candidates: both sides are ranked on (origin, target date) and cut into the same
+    number of equal-size bins spanning about ``union_match_window_years`` each; within a bin partners are paired by
+    rank of ``assortative_weight * z + noise`` (assortative mating on risk; partner risk correlation about
+    w^2 / (w^2 + 1))."""
+    t = target / YEAR + (pop.origin[cand] * 10_000 if by_origin else 0)
+    rz = cfg.assortative_weight * pop.z[cand] + rng.normal(0, 1.0, len(cand))
+    is_m = pop.sex[cand] == 1
+    men, wom = cand[is_m], cand[~is_m]
     k = min(len(men), len(wom))
     if k == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    # drop random surplus so both sides have k, then pair by rank
-    men = rng.permutation(np.arange(len(men)))[:k]
-    wom = rng.permutation(np.arange(len(wom)))[:k]
-    om = men[np.argsort(km[men], kind="stable")]
-    ow = wom[np.argsort(kw[wom], kind="stable")]
-    m = cand[pop.sex[cand] == 1][om]
-    w = cand[pop.sex[cand] == 2][ow]
-    return m, w
+    span = (target.max() - target.min()) / YEAR
+    n_bins = int(max(1, min(k, span / cfg.union_match_window_years)))
+    out = []
+    for sel in (is_m, ~is_m):
+        # drop random surplus so both sides have k, then order by (bin of the time rank, risk key)
+        keep = rng.permutation(np.nonzero(sel)[0])[:k]
+        by_time = keep[np.argsort(t[keep], kind="stable")]
+        b = np.arange(k) * n_bins // k
+        out.append(cand[by_time[np.lexsort((rz[by_time], b))]])
+    return out[0], out[1]
 
 
 def _unions_round(rng, pop: Pop, cand, target, cfg, by_origin, busy_until):
@@ -155,7 +160,7 @@ def _unions_round(rng, pop: Pop, cand, target, cfg, by_origin, busy_until):
     pm = np.clip(pm * cfg.p_married / 0.6, 0, 0.98)
     married = rng.random(n) < pm
     rate = np.where(married, cfg.separation_rate_married, cfg.separation_rate) * np.exp(
-        0.35 * (pop.z[m] + pop.z[w]) / 2
+        cfg.separation_risk_slope * (pop.z[m] + pop.z[w]) / 2
     )
     dur = (rng.exponential(1.0, n) / rate * YEAR).astype(np.int64) + 180
     end = np.minimum(start + dur, np.minimum(pop.death[m], pop.death[w]))
@@ -169,7 +174,8 @@ def _births(rng, pop: Pop, un: Unions, cfg: SynthConfig) -> dict:
         return {}
     trad = pop.origin[un.woman] == 1
     yr = un.start / YEAR + 1970
-    lam = np.where(yr < 1970, 2.8, 2.3) + 0.7 * trad + 0.15 * (pop.z[un.man] + pop.z[un.woman]) / 2
+    lam = (np.where(yr < 1970, 2.8, cfg.desired_children_mean) + 0.7 * trad
+           + cfg.children_risk_slope * (pop.z[un.man] + pop.z[un.woman]) / 2)
     desired = rng.poisson(np.clip(lam, 0.3, None) * 1.0)
     # earlier children already born to this woman reduce the desire (re-partnering)
     kmax = 7
@@ -192,8 +198,14 @@ def _add_children(rng, pop: Pop, un: Unions, births: dict, cfg: SynthConfig) -> 
     bd = births["bdate"].astype(np.int64)
     unknown = rng.random(n) < cfg.p_father_unknown
     h = cfg.risk_heritability
-    zp = np.where(unknown, pop.z[mo], (pop.z[mo] + pop.z[fa]) / 2)
-    z = h * zp + np.sqrt(1 - h**2 / 2) * rng.normal(0, 1, n)
+    c = cfg.family_risk_share
+    # the origin shift (socio-economic disadvantage of a migrant lineage) is not inherited via h but re-applied
+    shift = np.asarray(cfg.origin_risk_shift)
+    zp = np.where(unknown, pop.z[mo] - shift[pop.origin[mo]],
+                  (pop.z[mo] - shift[pop.origin[mo]] + pop.z[fa] - shift[pop.origin[fa]]) / 2)
+    # a component shared by the children of one union (family environment) makes siblings alike
+    fam = rng.normal(0, 1, len(un.man))[u]
+    z = shift[pop.origin[mo]] + h * zp + np.sqrt(c) * fam + np.sqrt(1 - h**2 / 2 - c) * rng.normal(0, 1, n)
     death = _gompertz_death(rng, bd, z, cfg)
     # born abroad when the mother is not resident at birth; arrives at her next arrival
     mres = pop.resident(bd, mo) | (bd >= pop.death[mo])
@@ -239,9 +251,12 @@ def simulate_lineages(rng, n_founders: int, cfg: SynthConfig) -> tuple[Pop, Unio
                     pop.sex[c] == 2,
                     rng.normal(cfg.union_first_age_mean_women, cfg.union_first_age_sd, len(c)),
                     rng.normal(cfg.union_first_age_mean_women + cfg.union_age_gap_men, cfg.union_first_age_sd, len(c)),
-                ) - 0.8 * pop.z[c]
+                ) - cfg.union_age_risk_slope * pop.z[c]
                 target = pop.bdate[c] + (np.clip(age, 17, 45) * YEAR).astype(np.int64)
-                target = np.maximum(target, np.where(pop.arr[c] < BIG, pop.arr[c], 0))
+                # founders may marry and have children abroad before migrating (family reunification);
+                # later generations form unions only once resident
+                abroad = (pop.gen[c] == 0) & (pop.origin[c] > 0)
+                target = np.where(abroad, target, np.maximum(target, np.where(pop.arr[c] < BIG, pop.arr[c], 0)))
             else:
                 prev = gen_unions[-1] if gen_unions else None
                 if prev is None:
@@ -286,7 +301,7 @@ def _finalise(rng, pop: Pop, un: Unions, cfg: SynthConfig) -> None:
     cls[mid] = np.where(rng.random(mid.sum()) < cfg.p_epk_given_mid, 2, 3)
     cls[s >= t2] = 4
     pop.cls = cls
-    age = rng.normal(cfg.leave_home_age_mean + 0.8 * (pop.sex == 1), 2.3, n) - 0.6 * pop.z
+    age = rng.normal(cfg.leave_home_age_mean + 0.8 * (pop.sex == 1), 2.3, n) + cfg.leave_home_risk_slope * pop.z
     lh = pop.bdate + (np.clip(age, 17, 30) * YEAR).astype(np.int64)
     first = np.full(n, BIG, np.int64)
     if len(un.man):

@@ -31,6 +31,7 @@ class Grid:
     married: np.ndarray  # per unit
     inst_size: dict  # institution unit -> AANTALPERSHH
     n_units: int
+    move_period: np.ndarray | None = None  # per unit: months between moves (a move starts a new spell)
 
 
 def _month_range(start, end):
@@ -98,9 +99,9 @@ def build_grid(rng, pop: Pop, un: Unions, cfg) -> Grid:
         u = np.where(okm, Um, np.where(okf, Uf, np.where(okg, Ug, -1)))
         r = np.where(okm | okf, R_CHILD, np.where(okg, R_OTHER, R_NONE)).astype(np.int8)
         # foster placement with the grandmother for some minors of high-risk parents
-        pf = cfg.p_foster_minor * np.exp(0.8 * zpar[idx])
+        pf = cfg.p_foster_minor * np.exp(cfg.foster_risk_slope * zpar[idx])
         fo = (rng.random(len(idx)) < pf)
-        fs = rng.integers(0, M, len(idx))
+        fs = np.searchsorted(REF, pop.bdate[idx] + (rng.uniform(0, 16, len(idx)) * YEAR).astype(np.int64))
         fl = rng.integers(12, 48, len(idx))
         kk = np.arange(M)[None, :]
         fmask = fo[:, None] & (kk >= fs[:, None]) & (kk < (fs + fl)[:, None]) & okg
@@ -108,7 +109,8 @@ def build_grid(rng, pop: Pop, un: Unions, cfg) -> Grid:
         u = np.where(fmask, Ug, u)
         r = np.where(fmask, R_OTHER, r).astype(np.int8)
         # youth institution episodes (12-17) and minors without any carer
-        pi = cfg.p_institution_minor * np.exp(1.0 * zpar[idx] + 0.5 * pop.z[idx])
+        pi = cfg.p_institution_minor * np.exp(cfg.institution_risk_slope[0] * zpar[idx]
+                                             + cfg.institution_risk_slope[1] * pop.z[idx])
         io = rng.random(len(idx)) < pi
         istart = pop.bdate[idx] + ((12 + rng.random(len(idx)) * 5) * YEAR).astype(np.int64)
         ilen = (rng.uniform(0.25, 2.0, len(idx)) * YEAR).astype(np.int64)
@@ -137,7 +139,13 @@ def build_grid(rng, pop: Pop, un: Unions, cfg) -> Grid:
         role[idx] = sub_r
     married = np.zeros(next_unit + 1, bool)
     married[P : P + nU] = un.married
-    return Grid(U=U, role=role, married=married, inst_size=inst_size, n_units=next_unit)
+    # residential moves: a private household moves every Exp(mean) years, more often in high-risk households
+    risk = np.zeros(next_unit + 1)
+    risk[:P] = pop.z
+    risk[P : P + nU] = (pop.z[un.man] + pop.z[un.woman]) / 2
+    period = 12 * cfg.move_years_mean * np.exp(-cfg.move_risk_slope * risk) * rng.exponential(1.0, next_unit + 1)
+    period = np.where(np.arange(next_unit + 1) < P + nU, np.maximum(period, 3), 10**9).astype(np.int64)
+    return Grid(U=U, role=role, married=married, inst_size=inst_size, n_units=next_unit, move_period=period)
 
 
 def add_detention(grid: Grid, person: np.ndarray, start: np.ndarray, end: np.ndarray, rng) -> None:
@@ -207,6 +215,10 @@ def compose(grid: Grid, pop: Pop, weights: np.ndarray, base: Composition | None 
         tk, tu = tk[o], tu[o]
         cuts = np.nonzero(np.diff(tk))[0] + 1
         touched_in = {int(g[0]): np.unique(u) for g, u in zip(np.split(tk, cuts), np.split(tu, cuts)) if len(g)}
+    move = np.full(nu, 10**9, np.int64)
+    if grid.move_period is not None:
+        move[: len(grid.move_period)] = grid.move_period[:nu]
+    phase = np.arange(nu) % move  # deterministic offset per unit
     for k in np.asarray(months).tolist():
         ok = np.nonzero(valid[k])[0]
         if touched is not None:
@@ -222,7 +234,7 @@ def compose(grid: Grid, pop: Pop, weights: np.ndarray, base: Composition | None 
         nkid = np.bincount(u[ckid], minlength=nu)
         noth = np.bincount(u[r == R_OTHER], minlength=nu)
         ninst = np.bincount(u[r == R_INST], minlength=nu)
-        sg = np.bincount(u, weights=weights[ok] + 3.0 * r, minlength=nu)
+        sg = np.bincount(u, weights=weights[ok] + 3.0 * r, minlength=nu) + 1000.0 * ((k + phase) // move)
         yo = np.full(nu, -1, np.int64)
         od = np.full(nu, 10**9, np.int64)
         cu, cb = u[ckid], bm[ok[ckid]]

@@ -137,7 +137,11 @@ def hoogsteopl_rows(rng, pop: Pop, edu: dict, year: int, registered: np.ndarray,
     sel = np.nonzero(res & (age >= 15) & (rng.random(pop.n) < p_in))[0]
     a = age[sel]
     done = a >= edu["age_done"][sel]
-    hb = np.where(done, edu["hb"][sel], np.where(a < 16, 1112, np.where(edu["hb"][sel] >= 2000, 1221, 1212)))
+    final = edu["hb"][sel]
+    # on the way to hbo/wo a person already holds a havo/vwo or mbo-4 diploma (a startkwalificatie) from 18
+    interim = np.where(final >= 3000, np.where(a >= 18, np.where(final % 2 == 0, 2132, 2131), 1222),
+                       np.where(final >= 2000, 1221, 1212))
+    hb = np.where(done, final, np.where(a < 16, 1112, interim))
     hg = np.where(done, edu["hg"][sel], np.where(a < 16, 1221, edu["hg"][sel]))
     missing = rng.random(len(sel)) < 0.02
     return pd.DataFrame({
