@@ -88,7 +88,8 @@ def fit_statsmodels(
         warnings.simplefilter("ignore")
         sm = ConditionalLogit(y, X, groups=g).fit(method=method, disp=0)
     wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
-    converged = bool(sm.mle_retvals.get("converged", False)) if sm.mle_retvals else None
+    retvals = getattr(sm, "mle_retvals", None)  # not every statsmodels results class has it
+    converged = bool(retvals.get("converged", False)) if isinstance(retvals, dict) else None
     return {"statsmodels_method": method, "statsmodels_started": started, "statsmodels_ended": _now(),
             "statsmodels_seconds": wall, "statsmodels_cpu_seconds": cpu, "statsmodels_converged": converged,
             "statsmodels_coef": np.asarray(sm.params).tolist(), "statsmodels_se": np.asarray(sm.bse).tolist(),
