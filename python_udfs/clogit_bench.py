@@ -1,14 +1,28 @@
 """Speed benchmark of :func:`python_udfs.clogit.clogit` (not part of the test run).
 
-    python -m python_udfs.clogit_bench            # 600 x 270 vs statsmodels, then 100k x 270
+Both fits run on the same simulated person-month panel (:func:`simulate_panel`, about 12
+events per person).  Each line of output is one JSON object::
+
+    python -m python_udfs.clogit_bench 600 100000          # ours only, 600 and 100k persons x 270 months
+    python -m python_udfs.clogit_bench 50 100 200 --statsmodels
+                                                           # ours and statsmodels, estimates compared
+    timeout 75m python -m python_udfs.clogit_bench 600 --statsmodels-only
+                                                           # statsmodels alone (run it under `timeout`)
+
+statsmodels' ``ConditionalLogit.fit()`` runs with its defaults (method BFGS, maxiter 100,
+statsmodels 0.15.0); ``--sm-method newton`` selects Newton-Raphson instead.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import json
-import sys
+import os
+import resource
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,33 +55,83 @@ def simulate_panel(
     return y, X, groups
 
 
-def _fit_ours(y, X, g):
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fit_ours(y: NDArray[np.int64], X: NDArray[np.float64], g: NDArray[np.int64]) -> dict[str, Any]:
+    """Fit ours; wall and CPU seconds, iterations and coefficients."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ModelWarning)
-        t0 = time.perf_counter()
+        c0, t0 = _cpu_seconds(), time.perf_counter()
         res = clogit(y, X, groups=g, names=NAMES)
-        return res, time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
+    return {"ours_seconds": wall, "ours_cpu_seconds": cpu, "ours_iterations": res.n_iter,
+            "ours_converged": res.converged, "ours_coef": res.coef.tolist(), "ours_se": res.se.tolist(),
+            "ours_loglik": res.loglik}
 
 
-def bench_clogit(n_persons: int = 600, n_months: int = 270, seed: int = 1, statsmodels: bool = True) -> dict:
-    """Time ours (and statsmodels' ConditionalLogit, BFGS default) on the same panel."""
+def fit_statsmodels(
+    y: NDArray[np.int64], X: NDArray[np.float64], g: NDArray[np.int64], method: str = "bfgs"
+) -> dict[str, Any]:
+    """Fit statsmodels' ConditionalLogit with ``method``; wall and CPU seconds and estimates."""
+    from statsmodels.discrete.conditional_models import ConditionalLogit
+
+    started = _now()
+    c0, t0 = _cpu_seconds(), time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sm = ConditionalLogit(y, X, groups=g).fit(method=method, disp=0)
+    wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
+    retvals = getattr(sm, "mle_retvals", None)  # not every statsmodels results class has it
+    converged = bool(retvals.get("converged", False)) if isinstance(retvals, dict) else None
+    return {"statsmodels_method": method, "statsmodels_started": started, "statsmodels_ended": _now(),
+            "statsmodels_seconds": wall, "statsmodels_cpu_seconds": cpu, "statsmodels_converged": converged,
+            "statsmodels_coef": np.asarray(sm.params).tolist(), "statsmodels_se": np.asarray(sm.bse).tolist(),
+            "statsmodels_loglik": float(sm.llf)}
+
+
+def bench_clogit(
+    n_persons: int = 600, n_months: int = 270, seed: int = 1, ours: bool = True,
+    statsmodels: bool = False, sm_method: str = "bfgs",
+) -> dict[str, Any]:
+    """Time ours and/or statsmodels on the same simulated panel and compare the estimates."""
     y, X, g = simulate_panel(n_persons, n_months, seed)
-    res, ours = _fit_ours(y, X, g)
-    out: dict = {"n_persons": n_persons, "n_months": n_months, "n_rows": int(y.size),
-                 "mean_events_per_person": float(y.sum() / n_persons), "ours_seconds": ours,
-                 "ours_iterations": res.n_iter, "ours_coef": res.coef.tolist()}
+    out: dict[str, Any] = {"n_persons": n_persons, "n_months": n_months, "seed": seed, "n_rows": int(y.size),
+                           "mean_events_per_person": float(y.sum() / n_persons),
+                           "threads_available": len(os.sched_getaffinity(0))}
+    if ours:
+        out.update(fit_ours(y, X, g))
     if statsmodels:
-        from statsmodels.discrete.conditional_models import ConditionalLogit
-
-        t0 = time.perf_counter()
-        sm = ConditionalLogit(y, X, groups=g).fit(disp=0)
-        out["statsmodels_seconds"] = time.perf_counter() - t0
-        out["speedup"] = out["statsmodels_seconds"] / ours
-        out["max_abs_coef_diff"] = float(np.max(np.abs(np.asarray(sm.params) - res.coef)))
+        out.update(fit_statsmodels(y, X, g, sm_method))
+    if ours and statsmodels:
+        out["speedup_wall"] = out["statsmodels_seconds"] / out["ours_seconds"]
+        out["speedup_cpu"] = out["statsmodels_cpu_seconds"] / out["ours_cpu_seconds"]
+        out["max_abs_coef_diff"] = float(np.max(np.abs(np.subtract(out["statsmodels_coef"], out["ours_coef"]))))
+        out["max_rel_se_diff"] = float(np.max(np.abs(np.divide(out["statsmodels_se"], out["ours_se"]) - 1.0)))
     return out
 
 
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("persons", nargs="*", type=int, default=[600, 100_000], help="panel sizes (persons)")
+    parser.add_argument("--months", type=int, default=270)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--statsmodels", action="store_true", help="also fit statsmodels' ConditionalLogit")
+    parser.add_argument("--statsmodels-only", action="store_true", help="fit only statsmodels")
+    parser.add_argument("--sm-method", default="bfgs", help="statsmodels fit method (default its own, bfgs)")
+    args = parser.parse_args(argv)
+    for n in args.persons:
+        result = bench_clogit(n_persons=n, n_months=args.months, seed=args.seed,
+                              ours=not args.statsmodels_only,
+                              statsmodels=args.statsmodels or args.statsmodels_only, sm_method=args.sm_method)
+        print(json.dumps(result), flush=True)
+
+
 if __name__ == "__main__":
-    sizes = [int(a) for a in sys.argv[1:]] or [600, 100_000]
-    for n in sizes:
-        print(json.dumps(bench_clogit(n_persons=n, statsmodels=n <= 1000)), flush=True)
+    main()

@@ -277,3 +277,64 @@ def test_felogit_cli_json():
     per = pd.read_csv(DATA / "synthetic_panel.csv").groupby("person_id").offend.agg(["size", "sum"])
     assert payload["n_groups_dropped"] == int(((per["sum"] == 0) | (per["sum"] == per["size"])).sum())
     assert_allclose(payload["loglik"], ref.loglik.iloc[0], rtol=0, atol=1e-6)
+
+
+# ------------------------------------------------------------------ separation
+
+
+def separated_panel() -> pd.DataFrame:
+    """Strata where covariate `sep` is 1 exactly in the event months (quasi-complete separation)."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for pid in range(40):
+        n = 30
+        y = np.zeros(n, dtype=int)
+        y[rng.choice(n, 3, replace=False)] = 1
+        x = rng.normal(size=n)
+        sep = y.copy()
+        sep[rng.choice(np.flatnonzero(y == 0), 2, replace=False)] = 1  # also 1 in some non-events
+        rows.append(pd.DataFrame({"pid": pid, "y": y, "x": x, "sep": sep}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_separated_covariate_gives_infinite_bound_without_runtime_warning():
+    df = separated_panel()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = clogit_from_frame(df, outcome="y", covariates=["x", "sep"], subject_id="pid")
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
+    assert any("coefficient may be infinite" in str(w.message) for w in caught)
+    assert list(res.separation) == [False, True]
+    assert not res.converged
+    assert res.coef[1] > 5 and res.ci_high[1] == np.inf
+    assert np.isfinite(res.ci_low[0]) and np.isfinite(res.ci_high[0]) and res.ci_low[0] < res.ci_high[0]
+    d = res.to_dict()
+    assert d["separation"] == {"x": False, "sep": True} and d["converged"] is False
+
+
+def test_separation_negative_direction_gives_zero_lower_bound():
+    df = separated_panel()
+    df["sep"] = -df["sep"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        res = clogit_from_frame(df, outcome="y", covariates=["x", "sep"], subject_id="pid")
+    assert res.separation[1] and res.coef[1] < -5 and res.ci_low[1] == 0.0
+
+
+def test_felogit_cli_json_separation_is_valid_json(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from warehouse.commands.felogit import felogit
+
+    path = tmp_path / "panel.csv"
+    separated_panel().to_csv(path, index=False)
+    app = typer.Typer()
+    app.command("felogit")(felogit)
+    app.command("noop")(lambda: None)
+    out = CliRunner().invoke(app, ["felogit", "--panel", str(path), "--id", "pid", "--outcome", "y",
+                                   "--covariates", "x,sep", "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert payload["ci_high"]["sep"] is None and payload["ci_high"]["x"] > 0

@@ -238,7 +238,7 @@ def rollback(
 
 
 def _register_subcommands() -> None:
-    from warehouse.commands import felogit, gbtm
+    from warehouse.commands import analysis, felogit, gbtm
     from warehouse.commands.export import export
     from warehouse.commands.generate import generate
     from warehouse.commands.publish import publish
@@ -251,6 +251,7 @@ def _register_subcommands() -> None:
 
     app.add_typer(gbtm.app, name="gbtm", help="Group-based trajectory models (Poisson / ZIP mixtures).")
     app.command("felogit")(felogit.felogit)
+    app.add_typer(analysis.app, name="analysis", help="The study's analyses (Table 5.1 life events).")
 
 
 _register_subcommands()

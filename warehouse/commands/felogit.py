@@ -6,6 +6,7 @@ Register with ``app.command("felogit")(felogit)``.
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,14 @@ def _parse_categorical(specs: list[str]) -> dict[str, str]:
             raise typer.BadParameter(f"--categorical expects COL=REF, got {spec!r}")
         out[col.strip()] = ref.strip()
     return out
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def felogit(
@@ -54,7 +63,8 @@ def felogit(
         d = res.to_dict()
         keys = ("coef", "se", "odds_ratio", "ci_low", "ci_high", "p", "loglik", "n_obs",
                 "n_groups", "n_groups_dropped", "seconds")
-        typer.echo(json.dumps({k: d[k] for k in keys}, indent=2))
+        # an infinite bound (separation) is not valid JSON: it is written as null
+        typer.echo(json.dumps({k: _finite(d[k]) for k in keys}, indent=2, allow_nan=False))
         return
     typer.echo(f"{'term':<32}{'OR':>10}{'95% CI':>22}{'p':>12}")
     for i, term in enumerate(res.terms):
