@@ -21,7 +21,8 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def _stage_table(run: dict[str, Any]) -> Table:
-    table = Table(title=f"{run['persons']:,} persons ({run['delivery']}), {run['seconds']:.0f} s")
+    source = f"warehouse {run['warehouse']}" if run.get("warehouse") else run["delivery"]
+    table = Table(title=f"{run['persons']:,} persons ({source}), {run['seconds']:.0f} s")
     for column in ("stage", "seconds", "cpu s", "rows", "rows/s", "peak RSS MB", "note"):
         table.add_column(column, justify="left" if column in ("stage", "note") else "right")
     for stage in run["stages"]:
@@ -58,6 +59,9 @@ def bench(
     delivery: Annotated[Optional[Path], typer.Option(
         "--delivery", help="Bench an existing delivery (skips generate; one --persons value labels it).",
         exists=True, file_okay=False)] = None,
+    warehouse: Annotated[Optional[Path], typer.Option(
+        "--warehouse", help="Bench a copy of an already built warehouse: skips generate, ingest and the build.",
+        exists=True, dir_okay=False)] = None,
     seed: Annotated[int, typer.Option(help="Generator and GBTM seed.")] = 20240228,
     cohort_size: Annotated[int, typer.Option(help="Study sample size planted by the generator.")] = 630,
     gbtm_starts: Annotated[int, typer.Option(help="Random starts of the GBTM fit.")] = 20,
@@ -68,10 +72,10 @@ def bench(
     from warehouse.bench import BenchConfig, run_bench
 
     console = Console(stderr=True)
-    if delivery is not None and len(persons) != 1:
-        raise typer.BadParameter("--delivery benches one delivery: give exactly one --persons value as its label")
+    if (delivery is not None or warehouse is not None) and len(persons) != 1:
+        raise typer.BadParameter("--delivery/--warehouse bench one given input: give one --persons value as its label")
     root = workdir if workdir is not None else Path(tempfile.mkdtemp(prefix="warehouse-bench-"))
-    config = BenchConfig(persons=tuple(persons), workdir=root, keep=keep, delivery=delivery, seed=seed,
+    config = BenchConfig(persons=tuple(persons), workdir=root, keep=keep, delivery=delivery, warehouse=warehouse, seed=seed,
                          cohort_size=cohort_size, gbtm_starts=gbtm_starts, memory_limit=memory_limit, threads=threads)
     with console.status("bench") as status:
         result = run_bench(config, progress=lambda message: status.update(f"bench: {message}"))
