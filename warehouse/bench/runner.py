@@ -84,7 +84,8 @@ def _env(config: BenchConfig) -> dict[str, str]:
 
 
 def _params(stage: str, config: BenchConfig, persons: int, run_dir: Path, delivery: Path) -> dict[str, Any]:
-    db = run_dir / "warehouse.duckdb"
+    # a copied warehouse keeps its file name: dbt's views name their catalog after the file stem
+    db = run_dir / (config.warehouse.name if config.warehouse is not None else "warehouse.duckdb")
     # one dbt target folder per run: dbt re-uses its parse between the stages (partial parsing)
     common: dict[str, Any] = {"db": str(db), "target": str(run_dir / "dbt_target")}
     extra: dict[str, dict[str, Any]] = {
@@ -151,7 +152,7 @@ def run_size(config: BenchConfig, persons: int, progress: Callable[[str], None] 
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     if config.warehouse is not None:  # a copy: the bench re-runs models and writes the report into it
-        shutil.copyfile(config.warehouse, run_dir / "warehouse.duckdb")
+        shutil.copyfile(config.warehouse, run_dir / config.warehouse.name)
     delivery = config.delivery.resolve() if config.delivery else run_dir / "delivery"
     started = time.perf_counter()
     stages: dict[str, StageMeasure] = {}
