@@ -239,6 +239,7 @@ def rollback(
 
 def _register_subcommands() -> None:
     from warehouse.commands import analysis, felogit, gbtm
+    from warehouse.commands.bench import bench
     from warehouse.commands.export import export
     from warehouse.commands.generate import generate
     from warehouse.commands.publish import publish
@@ -248,6 +249,7 @@ def _register_subcommands() -> None:
     app.command("report")(report)
     app.command("export")(export)
     app.command("publish")(publish)
+    app.command("bench")(bench)
 
     app.add_typer(gbtm.app, name="gbtm", help="Group-based trajectory models (Poisson / ZIP mixtures).")
     app.command("felogit")(felogit.felogit)
