@@ -9,7 +9,7 @@ definitions of our dbt models exactly so that the outputs can be compared row fo
 * :func:`partner_episodes` = ``int_household_episodes`` + ``int_partner_episodes`` (SPEC E01): two
   persons in partner positions (PLHH 3-6) of the same household spell; consecutive shared spells
   without a gap (start <= previous end + 1 day) merged into one episode (gaps and islands).
-* :func:`person_month` = ``fct_person_month`` (SPEC §3.5): study persons (OFF, CC) x calendar months,
+* :func:`person_month` = ``fct_person_month`` (SPEC §3.5): study persons (OFF, CC, NCC) x calendar months,
   with offending, SECM category, household position, partner, biological child, resident
   non-biological child, age and detention; months after death dropped.
 
@@ -26,7 +26,9 @@ import numpy as np
 import pandas as pd
 
 #: Panel window (dbt vars ``panel_start_month``, ``panel_start_month_criminal_controls``, ``panel_end_month``).
-PANEL_START = {"OFF": "1999-01-01", "CC": "2001-01-01"}
+PANEL_START = {"OFF": "1999-01-01", "CC": "2001-01-01", "NCC": "2001-01-01"}
+#: OM cases count in the panel when registered in these years (dbt vars ``om_years_start``/``om_years_end``).
+OM_YEARS = (2001, 2021)
 PANEL_END = "2021-06-01"
 #: PLHH codes of the partner positions (seed ``household_positions``, ``is_partner``).
 PARTNER_POSITIONS = (3, 4, 5, 6)
@@ -84,7 +86,10 @@ def partner_episodes(inputs: BaselineInputs) -> pd.DataFrame:
     """Cohabiting-partner episodes: shared partner-position household spells merged without gaps."""
     spells = inputs.read(
         "stg_cbs__household_spells",
-        ["person_id", "household_spell_id", "household_position_code", "spell_start_date", "spell_end_date", "is_running"],
+        [
+            "person_id", "household_spell_id", "household_position_code", "spell_start_date", "spell_end_date",
+            "is_left_censored", "is_running",
+        ],
     )
     partners = spells[spells["person_id"].notna() & spells["household_position_code"].isin(PARTNER_POSITIONS)]
     partners = partners.drop(columns="household_position_code")
@@ -104,6 +109,7 @@ def partner_episodes(inputs: BaselineInputs) -> pd.DataFrame:
         .agg(
             episode_start_date=("spell_start_date", "min"),
             episode_end_date=("spell_end_date", "max"),
+            is_left_censored=("is_left_censored", "any"),
             is_running=("is_running", "any"),
             n_household_spells=("household_spell_id", "size"),
         )
@@ -129,11 +135,11 @@ def _in_spell(months: pd.DataFrame, spells: pd.DataFrame, start: str, end: str) 
 
 
 def person_month(inputs: BaselineInputs) -> pd.DataFrame:
-    """The fixed-effects person-month panel of the study population (OFF and CC)."""
+    """The fixed-effects person-month panel of the study population (OFF, CC and NCC)."""
     population = inputs.read("dim_study_population", ["person_id", "study_group", "birth_date", "death_date"])
-    population = population[population["study_group"].isin(["OFF", "CC"])]
+    population = population[population["study_group"].isin(list(PANEL_START))]
     persons = population[["person_id"]]
-    cases = inputs.read("int_cases", ["person_id", "case_date", "case_source"]).merge(persons, on="person_id")
+    cases = inputs.read("int_cases", ["person_id", "case_date", "case_source", "registration_date"]).merge(persons, on="person_id")
     secm = inputs.read("int_secm_spells", ["person_id", "spell_start_date", "spell_end_date", "secm_category"])
     households = inputs.read(
         "int_household_episodes",
@@ -147,6 +153,8 @@ def person_month(inputs: BaselineInputs) -> pd.DataFrame:
 
     cases = cases.merge(population[["person_id", "study_group"]], on="person_id")
     cases = cases[cases["case_source"] == np.where(cases["study_group"] == "OFF", "objd", "om")]
+    registered = cases["registration_date"].dt.year
+    cases = cases[(cases["case_source"] == "objd") | registered.between(*OM_YEARS)]
     cases = cases.assign(month_start_date=cases["case_date"].dt.to_period("M").dt.to_timestamp())
     offence_months = cases.groupby(["person_id", "month_start_date"]).size().rename("n_cases").reset_index()
 
