@@ -289,3 +289,31 @@ def test_matched_controls_available(run):
     matched_ncc = np.minimum(need, have_ncc).sum() / need.sum()
     assert matched_ncc >= 0.85, matched_ncc
     assert matched_cc >= 0.6, matched_cc
+
+
+def test_emigration_is_never_on_the_arrival_date():
+    """Regression (1M delivery, seed 7): an exponential draw below one day put an emigration on the
+    arrival date, so the arrival's migration spell ended before it started and ingest rejected it."""
+    from warehouse.synth.config import SynthConfig as Config
+    from warehouse.synth.demography import BIG, _emigration, day
+
+    class ZeroWaitRng:
+        def __init__(self) -> None:
+            self._rng = np.random.default_rng(0)
+
+        def random(self, n):
+            return np.zeros(n)  # everybody emigrates, everybody returns
+
+        def exponential(self, scale, n):
+            return np.zeros(n)  # emigrate at once
+
+        def uniform(self, low, high, n):
+            return self._rng.uniform(low, high, n)
+
+    n = 4
+    bdate = np.full(n, day("1940-01-01"))
+    arrival = np.array([day("1963-09-16"), day("1970-01-01"), day("1990-05-05"), day("2000-02-29")])
+    death = np.full(n, BIG)
+    origin = np.ones(n, dtype=np.int64)
+    emig, _ = _emigration(ZeroWaitRng(), bdate, arrival, death, origin, Config())
+    assert (emig > arrival).all()

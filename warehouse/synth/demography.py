@@ -76,7 +76,9 @@ def _emigration(rng, pop_bdate, arr, death, origin, cfg):
     p = np.where(origin == 0, cfg.p_emigrate_nl, cfg.p_emigrate_migrant)
     go = rng.random(n) < p
     base = np.maximum(arr, pop_bdate + int(18 * YEAR))
-    emig = base + (rng.exponential(15, n) * YEAR).astype(np.int64)
+    # at least one day after arrival: an emigration on the arrival date would close the arrival's
+    # migration spell before it starts (rejected by ingest as end < start and a duplicate key)
+    emig = np.maximum(base + (rng.exponential(15, n) * YEAR).astype(np.int64), base + 1)
     go &= (emig < death) & (emig <= END) & (arr < BIG)
     emig = np.where(go, emig, BIG)
     back = go & (rng.random(n) < cfg.p_return)
