@@ -143,11 +143,7 @@ secm_months as (
     select
         secm_spells.person_id,
         secm_spells.secm_category,
-        cast(unnest(generate_series(
-            greatest(date_trunc('month', secm_spells.spell_start_date - 1) + interval 1 month, {{ panel_first_month }}),
-            least(date_trunc('month', secm_spells.spell_end_date), {{ panel_last_month }}),
-            interval 1 month
-        )) as date) as month_start_date
+        {{ months_in_spell('secm_spells.spell_start_date', 'secm_spells.spell_end_date', panel_first_month, panel_last_month) }} as month_start_date
     from secm_spells
     where secm_spells.person_id in (select person_id from population)
       and secm_spells.spell_end_date is not null
@@ -160,11 +156,7 @@ household_months as (
         household_episodes.person_id,
         household_episodes.position_category,
         household_episodes.is_partner_position,
-        cast(unnest(generate_series(
-            greatest(date_trunc('month', household_episodes.spell_start_date - 1) + interval 1 month, {{ panel_first_month }}),
-            least(date_trunc('month', household_episodes.spell_end_date), {{ panel_last_month }}),
-            interval 1 month
-        )) as date) as month_start_date
+        {{ months_in_spell('household_episodes.spell_start_date', 'household_episodes.spell_end_date', panel_first_month, panel_last_month) }} as month_start_date
     from household_episodes
     where household_episodes.person_id in (select person_id from population)
       and household_episodes.spell_end_date is not null
@@ -175,11 +167,7 @@ resident_nonbio_child_months as (
 
     select distinct
         resident_children.person_id,
-        cast(unnest(generate_series(
-            greatest(date_trunc('month', resident_children.spell_start_date - 1) + interval 1 month, {{ panel_first_month }}),
-            least(date_trunc('month', resident_children.spell_end_date), {{ panel_last_month }}),
-            interval 1 month
-        )) as date) as month_start_date
+        {{ months_in_spell('resident_children.spell_start_date', 'resident_children.spell_end_date', panel_first_month, panel_last_month) }} as month_start_date
     from resident_children
     where not resident_children.is_legal_child
       and resident_children.person_id in (select person_id from population)
@@ -191,11 +179,7 @@ detention_months as (
 
     select distinct
         detentions.person_id,
-        cast(unnest(generate_series(
-            greatest(date_trunc('month', detentions.detention_start_date - 1) + interval 1 month, {{ panel_first_month }}),
-            least(date_trunc('month', detentions.detention_end_date), {{ panel_last_month }}),
-            interval 1 month
-        )) as date) as month_start_date
+        {{ months_in_spell('detentions.detention_start_date', 'detentions.detention_end_date', panel_first_month, panel_last_month) }} as month_start_date
     from detentions
     where detentions.person_id in (select person_id from population)
       and detentions.detention_end_date is not null
