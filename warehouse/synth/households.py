@@ -143,7 +143,9 @@ def build_grid(rng, pop: Pop, un: Unions, cfg) -> Grid:
     risk = np.zeros(next_unit + 1)
     risk[:P] = pop.z
     risk[P : P + nU] = (pop.z[un.man] + pop.z[un.woman]) / 2
-    period = 12 * cfg.move_years_mean * np.exp(-cfg.move_risk_slope * risk) * rng.exponential(1.0, next_unit + 1)
+    # Gamma(4, 1/4) spread around the household's mean period: an exponential spread put a fixed
+    # period of a few months on 6% of households (E[1/period] diverges), i.e. dozens of moves a decade
+    period = 12 * cfg.move_years_mean * np.exp(-cfg.move_risk_slope * risk) * rng.gamma(4.0, 0.25, next_unit + 1)
     period = np.where(np.arange(next_unit + 1) < P + nU, np.maximum(period, 3), 10**9).astype(np.int64)
     return Grid(U=U, role=role, married=married, inst_size=inst_size, n_units=next_unit, move_period=period)
 
