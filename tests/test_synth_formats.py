@@ -30,9 +30,11 @@ def test_same_seed_identical_other_seed_differs(csv_run, tmp_path):
     other = generate(SynthConfig(persons=N, cohort_size=COHORT, seed=12, out=tmp_path / "other"))
     a, b, c = _digest(csv_run.out), _digest(again.out), _digest(other.out)
     assert a == b
-    assert a.keys() == c.keys()
-    assert a != c
-    assert sum(a[k] != c[k] for k in a) > len(a) // 2
+    # a small population may have no record for a table version in one seed (e.g. no detention in
+    # some year): such a file is not delivered, so compare the files both seeds delivered
+    common = a.keys() & c.keys()
+    assert len(common) >= 0.8 * len(a.keys() | c.keys())
+    assert sum(a[k] != c[k] for k in common) > len(common) // 2
     assert (again.truth / "kinship.csv").read_bytes() == (csv_run.truth / "kinship.csv").read_bytes()
     assert not (csv_run.out / "persons.csv").exists()  # truth never inside the delivery
 

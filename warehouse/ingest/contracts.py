@@ -74,7 +74,8 @@ def _column_rule(layout: TableLayout, column: Column, ref: str) -> tuple[str, st
     is_key = column.name in layout.key or (layout.spell is not None and column.name in layout.spell)
     null_rule = f"{ref} is null" if is_key and column.kind in {"rin", "rins", "date", "str"} else "false"
     if column.kind == "rin":
-        pred = f"not (regexp_full_match({value}, '[0-9]{{9}}') or {value} in ({_sql_list(sentinels or ('',))}))"
+        # the pattern allows the blanks trim() removes: no trimmed copy of every key is made
+        pred = f"not (regexp_full_match({ref}, ' *[0-9]{{9}} *') or {value} in ({_sql_list(sentinels or ('',))}))"
         return "person key", f"({null_rule}) or ({ref} is not null and {pred})", "must be a 9-digit zero-padded RINPERSOON"
     if column.kind == "date":
         allowed = sentinels
@@ -180,11 +181,17 @@ def _key_violations(con, layout: TableLayout, stage: str, mapping: ColumnMapping
     return []
 
 
-def _date_sql(ref: str) -> str:
+def _dates_sql(stage: str, refs: tuple[str, str]) -> str:
+    """Distinct delivered date strings of the spell columns with their date (parsed once per value).
+
+    Open-end sentinels become 9999-12-31; values that are not an existing YYYYMMDD date become NULL
+    (the ``date format`` rule reports those), so they take no part in the spell rules."""
     open_ends = _sql_list(OPEN_END_SENTINELS)
+    values = " union ".join(f"select distinct {ref} as value from {stage}" for ref in refs)
     return (
-        f"case when trim({ref}) in ({open_ends}) then date '9999-12-31' "
-        f"else try_cast(try_strptime(trim({ref}), '%Y%m%d') as date) end"
+        f"select value, case when trim(value) in ({open_ends}) then date '9999-12-31' "
+        f"else try_cast(try_strptime(trim(value), '%Y%m%d') as date) end as day "
+        f"from ({values}) where value is not null"
     )
 
 
@@ -192,36 +199,45 @@ def _spell_violations(con, layout: TableLayout, stage: str, mapping: ColumnMappi
     if layout.spell is None or any(c not in mapping.delivered for c in (*layout.spell, *layout.spell_entity)):
         return []
     start_col, end_col = layout.spell
-    start = _date_sql(_q(mapping.delivered[start_col]))
-    end = _date_sql(_q(mapping.delivered[end_col]))
-    violations: list[Violation] = []
-    row = con.execute(
-        f"select count(*), min(_row_number) from {stage} where {start} is not null and {end} is not null and {end} < {start}"
-    ).fetchone()
-    if row[0]:
-        violations.append(
-            Violation(file, "spell order", f"{end_col} before {start_col}", row=int(row[1]), column=end_col, count=int(row[0]))
-        )
+    start_ref, end_ref = _q(mapping.delivered[start_col]), _q(mapping.delivered[end_col])
+    # order: end before start; overlap: a spell starts on or before the previous spell of its entity ends
+    # (a set-based pass: dates parsed once per distinct string, one window over the file)
     if layout.spell_entity:
         entity = ", ".join(_q(mapping.delivered[c]) for c in layout.spell_entity)
-        row = con.execute(
-            f"""
-            select count(*), min(_row_number) from (
-                select _row_number, {start} as spell_start,
-                       lag({end}) over (partition by {entity} order by {start}, _row_number) as previous_end
-                from {stage}
-            ) where previous_end >= spell_start
-            """
-        ).fetchone()
-        if row[0]:
-            violations.append(
-                Violation(
-                    file,
-                    "spell overlap",
-                    f"spells of one {'/'.join(layout.spell_entity)} overlap ({start_col}..{end_col})",
-                    row=int(row[1]),
-                    column=start_col,
-                    count=int(row[0]),
-                )
+        previous_end = f"lag(ends.day) over (partition by {entity} order by starts.day, _row_number)"
+    else:
+        previous_end = "cast(null as date)"
+    order_rows, order_first, overlap_rows, overlap_first = con.execute(
+        f"""
+        with dates as ({_dates_sql(stage, (start_ref, end_ref))}),
+        spells as (
+            select _row_number, starts.day as spell_start, ends.day as spell_end,
+                   {previous_end} as previous_end
+            from {stage}
+            left join dates as starts on starts.value = {stage}.{start_ref}
+            left join dates as ends on ends.value = {stage}.{end_ref}
+        )
+        select count(*) filter (where spell_end < spell_start),
+               min(_row_number) filter (where spell_end < spell_start),
+               count(*) filter (where previous_end >= spell_start),
+               min(_row_number) filter (where previous_end >= spell_start)
+        from spells
+        """
+    ).fetchone()
+    violations: list[Violation] = []
+    if order_rows:
+        violations.append(
+            Violation(file, "spell order", f"{end_col} before {start_col}", row=int(order_first), column=end_col, count=int(order_rows))
+        )
+    if overlap_rows:
+        violations.append(
+            Violation(
+                file,
+                "spell overlap",
+                f"spells of one {'/'.join(layout.spell_entity)} overlap ({start_col}..{end_col})",
+                row=int(overlap_first),
+                column=start_col,
+                count=int(overlap_rows),
             )
+        )
     return violations

@@ -257,8 +257,9 @@ def _insert_raw(
         if column.name in mapping:
             ref = '"' + mapping[column.name].replace('"', '""') + '"'
             if column.kind == "rin":
-                # numeric conversions drop leading zeros: restore the A9 key
-                ref = f"case when regexp_full_match(trim({ref}), '[0-9]{{1,9}}') then lpad(trim({ref}), 9, '0') else {ref} end"
+                # the person key rule has accepted only 9-digit keys (surrounding blanks allowed) and the
+                # masked value: store the key without blanks (a plain trim, no per-row pattern match)
+                ref = f"trim({ref})"
             select.append(f"{ref} as \"{column.name}\"")
         else:
             select.append(f"null as \"{column.name}\"")

@@ -142,9 +142,17 @@ class DeliveryWriter:
             pq.write_table(table_pa, stage / f"part-{len(list(stage.iterdir())):06d}.parquet")
 
     def close(self) -> dict[str, int]:
+        """Finish every file; a table version without records is not delivered (CBS ships no empty
+        per-year files, and ingest rejects a header-only file)."""
         for w in self._pq.values():
             w.close()
         self._pq.clear()
+        empty = sorted(name for name, n in self.rows.items() if n == 0)
+        for name in empty:
+            (self.out / f"{name}.{self.fmt}").unlink(missing_ok=True)
+            if self._stage is not None:
+                shutil.rmtree(self._stage / name, ignore_errors=True)
+            del self.rows[name], self.columns[name]
         if self.fmt == "sav" and self._stage is not None and self._stage.exists():
             import pyreadstat
 
