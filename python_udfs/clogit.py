@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,10 @@ class ClogitResult:
     as the coefficient grows: the covariate separates events from non-events within
     the strata).  For a flagged coefficient the estimate is the last iterate, ``converged``
     is False and the confidence bound on the divergent side is ``inf`` (or 0).
+
+    ``aliased`` flags covariates that are not identified: constant within every informative
+    stratum, or a linear combination of earlier covariates there (as ``survival::coxph``, whose
+    coefficient is then NA). Their estimates are NaN; the other terms are fitted without them.
     """
 
     terms: tuple[str, ...]
@@ -59,6 +64,7 @@ class ClogitResult:
     separation: NDArray[np.bool_]
     n_iter: int
     seconds: float
+    aliased: NDArray[np.bool_] | None = None
 
     def tidy(self) -> pd.DataFrame:
         """One row per term (broom-style column names)."""
@@ -273,6 +279,18 @@ def clogit(
     if len(terms) != p:
         raise StatsError(f"{len(terms)} names given for {p} covariates")
     _, codes = np.unique(g_arr, return_inverse=True)
+    aliased = _aliased_columns(y_arr.astype(np.int64), X_arr, codes.astype(np.int64))
+    if aliased.any():
+        warnings.warn(
+            f"not identified within the strata, estimated as NaN: {', '.join(t for t, a in zip(terms, aliased, strict=True) if a)}",
+            ModelWarning,
+            stacklevel=2,
+        )
+        if aliased.all():
+            raise StatsError("no covariate varies within the informative strata")
+        kept = clogit(y_arr, X_arr[:, ~aliased], groups=g_arr, names=[t for t, a in zip(terms, aliased, strict=True) if not a],
+                      tol=tol, max_iter=max_iter)
+        return _expand(kept, terms, aliased, time.perf_counter() - t0)
     prepared = core.prepare_strata(y_arr.astype(np.int64), X_arr, codes.astype(np.int64))
     if prepared.n_groups_dropped:
         warnings.warn(
@@ -324,6 +342,53 @@ def clogit(
         separation=fit.separation,
         n_iter=fit.n_iter,
         seconds=time.perf_counter() - t0,
+        aliased=np.zeros(p, dtype=bool),
+    )
+
+
+def _aliased_columns(y: NDArray[np.int64], X: NDArray[np.float64], codes: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Covariates without identified effect: after removing stratum means over the informative strata
+    (0 < events < rows), a column that is zero, or in the span of earlier columns (pivot-free Gram-Schmidt
+    in column order, relative tolerance 1e-10, as coxph's ``toler.chol``)."""
+    n_groups = int(codes.max()) + 1 if len(codes) else 0
+    rows = np.bincount(codes, minlength=n_groups)
+    events = np.bincount(codes, weights=y, minlength=n_groups)
+    keep = ((events > 0) & (events < rows))[codes]
+    Xi, ci = X[keep], codes[keep]
+    p = X.shape[1]
+    aliased = np.zeros(p, dtype=bool)
+    if Xi.shape[0] == 0:
+        return aliased
+    counts = np.bincount(ci, minlength=n_groups).astype(np.float64)
+    counts[counts == 0] = 1.0
+    basis: list[NDArray[np.float64]] = []
+    for j in range(p):
+        col = Xi[:, j] - (np.bincount(ci, weights=Xi[:, j], minlength=n_groups) / counts)[ci]
+        scale = float(np.sqrt(col @ col))
+        reference = float(np.sqrt(Xi[:, j] @ Xi[:, j])) or 1.0
+        for b in basis:
+            col = col - (b @ col) * b
+        norm = float(np.sqrt(col @ col))
+        if norm <= 1e-10 * max(scale, reference) or scale == 0.0:
+            aliased[j] = True
+        else:
+            basis.append(col / norm)
+    return aliased
+
+
+def _expand(res: ClogitResult, terms: tuple[str, ...], aliased: NDArray[np.bool_], seconds: float) -> ClogitResult:
+    """The result of the fit without the aliased columns, with NaN rows put back for them."""
+    def full(values: NDArray[Any], fill: Any) -> NDArray[Any]:
+        out = np.full(len(terms), fill, dtype=np.asarray(values).dtype if fill is not np.nan else np.float64)
+        out[~aliased] = values
+        return out
+
+    return ClogitResult(
+        terms=terms, coef=full(res.coef, np.nan), se=full(res.se, np.nan), odds_ratio=full(res.odds_ratio, np.nan),
+        ci_low=full(res.ci_low, np.nan), ci_high=full(res.ci_high, np.nan), z=full(res.z, np.nan), p=full(res.p, np.nan),
+        loglik=res.loglik, loglik_null=res.loglik_null, n_obs=res.n_obs, n_groups=res.n_groups,
+        n_groups_dropped=res.n_groups_dropped, n_obs_dropped=res.n_obs_dropped, converged=res.converged,
+        separation=full(res.separation, False), n_iter=res.n_iter, seconds=seconds, aliased=aliased.copy(),
     )
 
 

@@ -104,9 +104,12 @@ def _clogit_fit(ids: list[Any], y: list[int], X: list[list[float]], names: list[
     with warnings.catch_warnings():  # dropped strata are reported in n_groups_dropped
         warnings.simplefilter("ignore", ModelWarning)
         res = clogit(np.asarray(y), Xa, groups=np.asarray([str(i) for i in ids]), names=list(names))
+    def values(a: np.ndarray) -> list[float | None]:  # aliased terms (NaN) become SQL NULL
+        return [None if np.isnan(v) else float(v) for v in a]
+
     return {
-        "term": list(res.terms), "coef": res.coef.tolist(), "se": res.se.tolist(),
-        "odds_ratio": res.odds_ratio.tolist(), "p": res.p.tolist(), "loglik": res.loglik,
+        "term": list(res.terms), "coef": values(res.coef), "se": values(res.se),
+        "odds_ratio": values(res.odds_ratio), "p": values(res.p), "loglik": res.loglik,
         "n_obs": res.n_obs, "n_groups": res.n_groups, "n_groups_dropped": res.n_groups_dropped,
         "converged": res.converged,
     }

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 
 from python_udfs import _clogit_core as core
@@ -49,6 +49,45 @@ def test_infert_matches_r_exact():
     assert_allclose(res.loglik_null, ref.loglik_null.iloc[0], rtol=0, atol=1e-6)
     assert_allclose(res.p, ref.p_value, rtol=1e-5, atol=0)
     assert res.converged
+
+
+def test_aliased_covariates_are_nan_like_r():
+    """A covariate constant within every stratum and one that is a sum of two others are not identified:
+    R's coxph gives NA and fits the rest (tests/reference/clogit/generate_reference_aliased.R)."""
+    ref = read_ref("infert_aliased_exact.csv")
+    df = pd.read_csv(DATA / "infert.csv")
+    df["stratum_even"] = df["stratum"] % 2
+    df["both"] = df["spontaneous"] + df["induced"]
+    terms = ["spontaneous", "stratum_even", "induced", "both"]
+    with pytest.warns(ModelWarning, match="not identified.*stratum_even, both"):
+        res = clogit(df["case"].to_numpy(), df[terms].to_numpy(float), groups=df["stratum"].to_numpy(), names=terms)
+    assert list(res.terms) == list(ref.term)
+    expected_aliased = ref.estimate.isna().to_numpy()
+    assert_array_equal(res.aliased, expected_aliased)
+    assert np.isnan(res.coef[expected_aliased]).all() and np.isnan(res.odds_ratio[expected_aliased]).all()
+    assert_allclose(res.coef[~expected_aliased], ref.estimate[~expected_aliased].astype(float), rtol=0, atol=1e-6)
+    assert_allclose(res.se[~expected_aliased], ref.std_error[~expected_aliased].astype(float), rtol=1e-6, atol=0)
+    assert_allclose(res.loglik, ref.loglik.iloc[0], rtol=0, atol=1e-6)
+    assert res.converged
+
+
+def test_aliased_covariate_in_the_sql_udf_is_null():
+    """Through the DuckDB UDF the aliased term comes back as NULL, not as an error for the whole query."""
+    import duckdb
+
+    from python_udfs.registration import register_udfs
+
+    df = pd.read_csv(DATA / "infert.csv")
+    con = duckdb.connect()
+    register_udfs(con)
+    con.register("infert", df)
+    fit = con.execute(
+        "select clogit_fit(list(stratum::varchar), list(\"case\"::integer), list([spontaneous, stratum % 2, induced]::double[]),"
+        " ['spontaneous', 'stratum_even', 'induced']) from infert"
+    ).fetchone()[0]
+    assert fit["term"] == ["spontaneous", "stratum_even", "induced"]
+    assert fit["coef"][1] is None and fit["odds_ratio"][1] is None and fit["p"][1] is None
+    assert fit["coef"][0] is not None and fit["coef"][2] is not None
 
 
 def test_synthetic_panel_matches_r_exact():
