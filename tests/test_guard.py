@@ -165,6 +165,11 @@ WRITES: list[tuple[str, str]] = [
     ("select * from duckdb_secrets()", "duckdb_secrets"),
     ("select getenv('HOME')", "getenv"),
     ("select * from sqlite_scan('x.db', 't')", "sqlite_scan"),
+    # the figure table macros read the relation their first argument names: a plain name only
+    ("select * from marts.group_summary('rows.csv')", "group_summary"),
+    ('select * from marts.group_summary("rows.csv")', "group_summary"),
+    ("select * from marts.before_after_summary(read_csv('x.csv'))", "before_after_summary"),
+    ("select * from group_summary(long)", "group_summary"),
 ]
 
 READS = [
@@ -183,6 +188,8 @@ READS = [
     "select * from duckdb_tables()",
     "select 'a/b.csv' as not_a_file",
     "select 1; select 2",
+    "with long as (select 1 as x) select * from marts.group_summary(long, pairwise := true)",
+    "with wide as (select 1 as x) select * from marts.before_after_summary(wide)",
 ]
 
 

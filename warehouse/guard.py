@@ -71,6 +71,9 @@ _SAFE_TABLE_FUNCTIONS = frozenset(
         "pragma_storage_info", "pragma_metadata_info", "pragma_collations", "pragma_platform",
     }
 )
+#: The warehouse's own table macros (dbt_project/models/marts/figures): they read only the relation named by
+#: their first argument (through ``query_table``), which must be a plain name such as a CTE of the query.
+FIGURE_TABLE_MACROS = frozenset({"group_summary", "before_after_summary"})
 #: Functions (scalar or table) that touch files, the network, the environment or run SQL text.
 _FILE_FUNCTION_RE = re.compile(
     r"^(read_\w+|parquet_\w+|sniff_csv|glob|getenv|iceberg_\w+|delta_scan|sqlite_\w+|postgres_\w+|"
@@ -147,7 +150,9 @@ def _check_reads_only_files(statement: exp.Expression) -> None:
             target = node.this
             if isinstance(target, exp.Func):
                 name = _function_name(target)
-                if name not in _SAFE_TABLE_FUNCTIONS:
+                if name in FIGURE_TABLE_MACROS and node.db.lower() == "marts":
+                    _check_figure_macro_argument(name, target)
+                elif name not in _SAFE_TABLE_FUNCTIONS:
                     raise GuardError(f"table function {name}() refused: it may read files or the network")
             elif isinstance(target, exp.Identifier) and re.search(r"[/\\:.~]", target.name):
                 raise GuardError(f"reading the file or URL {target.name!r} refused")
@@ -155,6 +160,13 @@ def _check_reads_only_files(statement: exp.Expression) -> None:
             raise GuardError(f"function {_function_name(node)}() refused: it reads files, settings or the network")
         if isinstance(node, exp.Select) and node.args.get("into"):
             raise GuardError("SELECT INTO statement refused: only reads are allowed")
+
+
+def _check_figure_macro_argument(name: str, call: exp.Func) -> None:
+    """A figure table macro reads the relation its first argument names: only a plain name, never a path."""
+    first = call.expressions[0] if call.expressions else None
+    if not (isinstance(first, exp.Column) and not first.table and re.fullmatch(r"[A-Za-z_]\w*", first.name)):
+        raise GuardError(f"marts.{name}() refused: its first argument must be the plain name of a relation (a CTE)")
 
 
 def _check_statement(statement: exp.Expression, text: str) -> None:

@@ -101,10 +101,10 @@ def pairwise_html(study: str | None, table: pd.DataFrame) -> str:
     for column, label in PAIRWISE_COLUMNS.items():
         if column not in table.columns:
             continue
-        keys = ["measure", column] if "measure" in table.columns else [column]
+        keys = [k for k in ("measure", "period") if k in table.columns] + [column]
         rows = table[keys].dropna(subset=[column]).drop_duplicates()
         for _, r in rows.iterrows():
-            what = f"{r['measure']}, " if "measure" in rows.columns else ""
+            what = "".join(f"{r[k]}, " for k in keys[:-1])
             found.append(f"{html.escape(what + label)}: <i>{html.escape(str(r[column]))}</i>")
     if not study and not found:
         return ""
