@@ -60,13 +60,19 @@ def select_sample(rng, pop: Pop, cfg, quota: int, in_households: np.ndarray) -> 
     taken = np.zeros(pop.n, bool)
     used_parent = np.zeros(pop.n + 1, bool)  # index -1 (unknown parent) maps to the unused last slot
     chosen_p, chosen_g = [], []
+    # family risk: mean risk of the simulated parents (own risk for founders, whose parents are not simulated)
+    z_mo = np.where(pop.mother >= 0, pop.z[np.maximum(pop.mother, 0)], np.nan)
+    z_fa = np.where(pop.father >= 0, pop.z[np.maximum(pop.father, 0)], np.nan)
+    n_par = np.isfinite(z_mo).astype(int) + np.isfinite(z_fa).astype(int)
+    z_family = np.where(n_par > 0, (np.nan_to_num(z_mo) + np.nan_to_num(z_fa)) / np.maximum(n_par, 1), pop.z)
     # the most persistent profiles are drawn first, from the highest-risk families; at most one sample person
     # per family (the real sample is 630 persons of 17 million, so sample siblings are rare)
     for gi in sorted(range(len(GROUPS)), key=lambda i: -cfg.sample_risk_weight[GROUPS[i]]):
         g = GROUPS[gi]
         n_f = int(round(counts[gi] * cfg.female_share_by_group[g]))
         mu, sd = cfg.trafficking_age[g]
-        dens = np.exp(-0.5 * ((age_t - mu) / sd) ** 2) * np.exp(cfg.sample_risk_weight[g] * pop.z)
+        dens = np.exp(-0.5 * ((age_t - mu) / sd) ** 2) * np.exp(cfg.sample_risk_weight[g] * pop.z
+                                                                 + cfg.sample_family_weight[g] * z_family)
         for sex, n_s in ((2, n_f), (1, counts[gi] - n_f)):
             for _ in range(8):
                 free = ~used_parent[pop.mother] & ~used_parent[pop.father]

@@ -45,19 +45,21 @@ class SynthConfig:
     #: risk-score shift by lineage origin (NL, traditional, other): a proxy for the socio-economic disadvantage of
     #: migrant families, applied to every member of the lineage (not passed on through heritability)
     origin_risk_shift: tuple[float, float, float] = (0.0, 1.0, 0.3)
-    union_first_age_mean_women: float = 21.5
+    union_first_age_mean_women: float = 23.0
     union_first_age_sd: float = 4.0
     union_age_gap_men: float = 4.0
-    union_age_risk_slope: float = 2.2  #: years earlier first union per unit of risk z
+    union_age_risk_slope: float = 2.0  #: years earlier first union per unit of risk z
+    #: years earlier first union for women of traditional-migration origin (young marriage in the origin countries)
+    union_age_shift_traditional_women: float = 2.0
     union_match_window_years: float = 4.0  #: partners are matched within calendar windows of this length
     p_married: float = 0.6  #: share of unions that are marriages (lower for later cohorts / high risk)
-    separation_rate: float = 0.035  #: yearly separation hazard of a union (x exp(0.35*risk))
-    separation_rate_married: float = 0.022
-    separation_risk_slope: float = 0.5  #: separation hazard x exp(slope * mean partner risk)
+    separation_rate: float = 0.025  #: yearly separation hazard of an unmarried union (x exp(slope * risk))
+    separation_rate_married: float = 0.015
+    separation_risk_slope: float = 0.7  #: separation hazard x exp(slope * mean partner risk)
     max_unions: int = 3
     children_rate: float = 0.36  #: yearly birth rate within a union (women 18-43)
-    desired_children_mean: float = 1.7  #: Poisson mean of desired children of a union (2.8 before 1970)
-    children_risk_slope: float = 0.35  #: ... + slope * mean partner risk (+0.7 for traditional origin)
+    desired_children_mean: float = 1.4  #: Poisson mean of desired children of a union (2.8 before 1970)
+    children_risk_slope: float = 0.4  #: ... + slope * mean partner risk (+0.7 for traditional origin)
     p_father_unknown: float = 0.05  #: births with no legal father
     leave_home_age_mean: float = 21.5
     leave_home_risk_slope: float = 0.6  #: high-risk young adults leave the parental home later
@@ -76,11 +78,14 @@ class SynthConfig:
     #: the children of one union (family environment) and e individual
     risk_heritability: float = 0.8
     family_risk_share: float = 0.35  #: c above
-    assortative_weight: float = 2.0  #: weight of risk (vs unit noise) in the partner sort key within a window
+    assortative_weight: float = 4.0  #: weight of risk (vs unit noise) in the partner sort key within a window
     #: class thresholds on s = z (+ sex shift); NON < t0 <= INC < t1 <= EPK/LPK < t2 <= CON
     class_thresholds: tuple[float, float, float] = (1.5, 2.1, 2.7)
     low_threshold: float = 0.0  #: LOW class for low_threshold <= s < t0
     female_risk_shift: float = -0.2
+    #: women enter the LOW class only from s >= low_threshold + this shift: general-population offending is
+    #: mostly male (women are about a fifth of OM suspects), while high-risk women offend like men
+    female_low_threshold_shift: float = 0.6
     p_epk_given_mid: float = 0.55
 
     # ---- offending: group age curves (expected cases per year) -----------------------------
@@ -96,7 +101,7 @@ class SynthConfig:
     )
     #: per person-year probability of a structural zero (zero-inflation), by group
     zero_inflation: dict = _f({"INC": 0.10, "EPK": 0.05, "LPK": 0.05, "CON": 0.02, "LOW": 0.0})
-    frailty_sd: float = 0.3  #: sd of the person effect alpha_i (mean -sd^2/2)
+    frailty_sd: float = 0.2  #: sd of the person effect alpha_i (mean -sd^2/2)
     age_decline_after: float = 40.0  #: extra decline of all curves after this age ...
     age_decline_slope: float = 0.05  #: ... in log-odds per year (the planted adult age effect)
     #: planted monthly log-odds (logit p_it = alpha_i + log-baseline_g(age) + sum beta * x_it)
@@ -141,6 +146,8 @@ class SynthConfig:
     sample_reg_years: tuple[int, int] = (2008, 2017)
     #: selection weight exp(w_g * z) favours high-risk families, most for the persistent profiles
     sample_risk_weight: dict = _f({"INC": 2.0, "EPK": 3.0, "LPK": 2.6, "CON": 3.5})
+    #: ... times exp(v_g * mean risk of the simulated parents): the persistent profiles come from criminal families
+    sample_family_weight: dict = _f({"INC": 0.4, "EPK": 1.2, "LPK": 1.2, "CON": 0.5})
     sample_trafficking_recidivism: float = 0.35  #: later cases of sample persons turned trafficking
     #: non-sample trafficking suspects among the sample's siblings and partners (co-offenders), per sample person
     kin_trafficking_ratio: float = 0.1
@@ -160,7 +167,7 @@ class SynthConfig:
     secm_risk_slope: float = 0.8
     p_institution_minor: float = 0.006  #: per minor, x exp(a * z_mother + b * z_own)
     institution_risk_slope: tuple[float, float] = (0.6, 1.0)  #: (a, b) above
-    p_foster_minor: float = 0.04  #: per minor, x exp(foster_risk_slope * z_mother)
+    p_foster_minor: float = 0.08  #: per minor, x exp(foster_risk_slope * z_mother)
     foster_risk_slope: float = 0.8
     p_hh_gap: float = 0.03  #: adults with an unregistered gap
     move_years_mean: float = 16.0  #: mean years between residential moves of a household (a move = new spell)

@@ -116,26 +116,36 @@ def founders(rng, n: int, cfg: SynthConfig) -> Pop:
 
 
 def _match(rng, pop: Pop, cand: np.ndarray, target: np.ndarray, cfg, by_origin: bool):
-    """Pair men and women among candidates: both sides are ranked on (origin, target date) and cut into the same
-    number of equal-size bins spanning about ``union_match_window_years`` each; within a bin partners are paired by
-    rank of ``assortative_weight * z + noise`` (assortative mating on risk; partner risk correlation about
-    w^2 / (w^2 + 1))."""
-    t = target / YEAR + (pop.origin[cand] * 10_000 if by_origin else 0)
-    rz = cfg.assortative_weight * pop.z[cand] + rng.normal(0, 1.0, len(cand))
-    is_m = pop.sex[cand] == 1
-    men, wom = cand[is_m], cand[~is_m]
-    k = min(len(men), len(wom))
-    if k == 0:
+    """Pair men and women among candidates whose target dates fall in the same calendar window of
+    ``union_match_window_years`` (and, in the first round, the same lineage origin). Within a window the
+    larger side loses a random surplus and partners are paired by rank of ``assortative_weight * z + noise``
+    (assortative mating on risk; partner risk correlation about w^2 / (w^2 + 1)).
+
+    Windows are fixed calendar intervals, not quantiles of each side's target dates: quantile bins pair the
+    j-th man with the j-th woman of the same generation, which cancels the age gap of the target ages (a
+    man's later target date is matched to a woman's later one, so partners end up the same age)."""
+    if len(cand) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    span = (target.max() - target.min()) / YEAR
-    n_bins = int(max(1, min(k, span / cfg.union_match_window_years)))
+    t = target / YEAR
+    rz = cfg.assortative_weight * pop.z[cand] + rng.normal(0, 1.0, len(cand))
+    win = np.floor((t - t.min()) / cfg.union_match_window_years).astype(np.int64)
+    if by_origin:
+        win = win + pop.origin[cand] * (int(win.max()) + 1)
+    is_m = pop.sex[cand] == 1
+    if is_m.all() or not is_m.any():
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    nb = int(win.max()) + 1
+    k = np.minimum(np.bincount(win[is_m], minlength=nb), np.bincount(win[~is_m], minlength=nb))
     out = []
     for sel in (is_m, ~is_m):
-        # drop random surplus so both sides have k, then order by (bin of the time rank, risk key)
-        keep = rng.permutation(np.nonzero(sel)[0])[:k]
-        by_time = keep[np.argsort(t[keep], kind="stable")]
-        b = np.arange(k) * n_bins // k
-        out.append(cand[by_time[np.lexsort((rz[by_time], b))]])
+        side = np.nonzero(sel)[0]
+        # random order within each window, keep the first k[window] (drops a random surplus)
+        o = side[np.lexsort((rng.random(len(side)), win[side]))]
+        w = win[o]
+        first = np.searchsorted(w, w, side="left")
+        keep = o[(np.arange(len(o)) - first) < k[w]]
+        # both sides now hold k[window] persons per window: order by (window, risk key) and pair
+        out.append(cand[keep[np.lexsort((rz[keep], win[keep]))]])
     return out[0], out[1]
 
 
@@ -253,7 +263,8 @@ def simulate_lineages(rng, n_founders: int, cfg: SynthConfig) -> tuple[Pop, Unio
                     pop.sex[c] == 2,
                     rng.normal(cfg.union_first_age_mean_women, cfg.union_first_age_sd, len(c)),
                     rng.normal(cfg.union_first_age_mean_women + cfg.union_age_gap_men, cfg.union_first_age_sd, len(c)),
-                ) - cfg.union_age_risk_slope * pop.z[c]
+                ) - cfg.union_age_risk_slope * pop.z[c] - cfg.union_age_shift_traditional_women * (
+                    (pop.sex[c] == 2) & (pop.origin[c] == 1))
                 target = pop.bdate[c] + (np.clip(age, 17, 45) * YEAR).astype(np.int64)
                 # founders may marry and have children abroad before migrating (family reunification);
                 # later generations form unions only once resident
@@ -297,7 +308,7 @@ def _finalise(rng, pop: Pop, un: Unions, cfg: SynthConfig) -> None:
     s = pop.z + cfg.female_risk_shift * (pop.sex == 2)
     t0, t1, t2 = cfg.class_thresholds
     cls = np.zeros(n, np.int64)
-    cls[s >= cfg.low_threshold] = 5
+    cls[s >= cfg.low_threshold + cfg.female_low_threshold_shift * (pop.sex == 2)] = 5
     cls[s >= t0] = 1
     mid = s >= t1
     cls[mid] = np.where(rng.random(mid.sum()) < cfg.p_epk_given_mid, 2, 3)
