@@ -74,6 +74,8 @@ _DESIGN_CELLS = 4_000_000
 #: Rescale F and Q every this many rows unless a weight exceeds _BIG_WEIGHT.
 _RESCALE_EVERY = 8
 _BIG_WEIGHT = 1e15
+#: Largest linear predictor used as such in exp(); strata beyond are shifted (see _weights).
+_MAX_ETA = 30.0
 _N_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -224,12 +226,26 @@ def _map(func: Callable[[StrataBatch], _T], batches: Sequence[StrataBatch]) -> l
         return list(pool.map(func, batches))
 
 
-def _linear_predictor(batch: StrataBatch, beta: FloatArray) -> FloatArray:
-    """Centred eta per row and stratum, -inf on padding rows; shape (n, S)."""
+def _weights(batch: StrataBatch, beta: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """r = exp(eta - shift) per row and stratum (0 on padding rows), shape (n, S), and the shift.
+
+    The conditional likelihood is unchanged when every eta of a stratum moves by the same
+    constant (numerator and e_k both gain the factor exp(k shift)). A stratum whose largest eta
+    exceeds _MAX_ETA (separation, a Newton step far out) is shifted by the mean of its k largest
+    eta, so the leading term of e_k (the product of the k largest weights) is 1 and neither r nor
+    e_k overflows or underflows; others are left as they are (eta is centred, and the scaled
+    recursions are tuned for weights around 1 and above). log e_k(exp(eta)) = log e_k(r) + k shift."""
     p, n, S = batch.X.shape
     eta = (beta @ batch.X.reshape(p, n * S)).reshape(n, S)
     eta += batch.pad
-    return eta
+    shift = np.zeros(S)
+    far = np.nonzero(eta.max(axis=0) > _MAX_ETA)[0]
+    if len(far):
+        k = batch.k[far]
+        ranked = np.cumsum(-np.sort(-eta[:, far], axis=0), axis=0)  # running sums of the largest eta
+        shift[far] = ranked[k - 1, np.arange(len(far))] / k
+    eta -= shift
+    return np.exp(eta), shift
 
 
 def _rescale_rows(n: int, r: FloatArray) -> NDArray[np.bool_]:
@@ -286,8 +302,8 @@ def _log_denominator(r: FloatArray, k: IntArray) -> FloatArray:
 
 
 def _batch_loglik(batch: StrataBatch, beta: FloatArray) -> float:
-    r = np.exp(_linear_predictor(batch, beta))
-    return float((batch.xsum.T @ beta - _log_denominator(r, batch.k)).sum())
+    r, shift = _weights(batch, beta)
+    return float((batch.xsum.T @ beta - _log_denominator(r, batch.k) - batch.k * shift).sum())
 
 
 def loglik(prepared: PreparedStrata, beta: FloatArray) -> float:
@@ -308,9 +324,9 @@ def _inclusion(
     p, n, S = X.shape
     k = batch.k
     kmax = int(k.max())
-    r = np.exp(_linear_predictor(batch, beta))
+    r, shift = _weights(batch, beta)
     Q, lsQ = _backward(r, k)
-    logD = np.log(Q[0, 0]) + lsQ[0]
+    logD = np.log(Q[0, 0]) + lsQ[0]  # of the shifted weights: pi below is shift-free
 
     F = np.zeros((kmax + 1, S))
     F[0] = 1.0
@@ -347,7 +363,7 @@ def _inclusion(
     Xf = X.reshape(p, n * S)
     pif = pi.reshape(n * S)
     score = batch.xsum.sum(axis=1) - Xf @ pif
-    ll = float((batch.xsum.T @ beta - logD).sum())
+    ll = float((batch.xsum.T @ beta - logD - k * shift).sum())
     if not exact and not approx:
         return ll, score, None
     d = pi * (1.0 - pi)

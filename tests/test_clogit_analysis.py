@@ -99,13 +99,6 @@ def test_planted_odds_ratios_covered_by_table_5_1(table_and_raw, generated_wareh
     assert not missed, missed
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="after the generator calibration of issue #9 the seed-3 4,000-person panel (60 OFF, CON 9 persons) "
-    "makes this profile-specific cubic-spline fit diverge (NaN: Newton overflow in _clogit_core, also with "
-    "rescaled knots; a per-profile quadratic converges). Open item for the coordinator; the linear-age Table 5.1 "
-    "test above still covers all six planted odds ratios.",
-)
 def test_planted_odds_ratios_covered_with_flexible_age(generated_warehouse: Path):
     """Same panel (the query's own CTEs), age as profile-specific cubic splines: all six covered."""
     import warnings
