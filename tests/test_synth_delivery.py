@@ -36,7 +36,9 @@ def read_all(res, table: str) -> pd.DataFrame:
     if not lay.per_year:
         return read(res, table)
     y0, y1 = lay.generated_years
-    return pd.concat([read(res, table, y) for y in range(y0, y1 + 1)], ignore_index=True)
+    # a year without records is not delivered (e.g. no detention in some year of this small population)
+    years = [y for y in range(y0, y1 + 1) if (res.out / f"{lay.file_name(y)}.csv").exists()]
+    return pd.concat([read(res, table, y) for y in years], ignore_index=True)
 
 
 def expected_files() -> list[tuple[str, int]]:
@@ -59,10 +61,18 @@ def test_all_files_present_with_layout_columns_and_codes(run):
     assert not any(p.is_dir() for p in run.out.iterdir())
     codelists = {c.codelist for lay in LAYOUTS.values() for c in lay.columns if c.codelist}
     codes = {c: set(seed_codes(c)) for c in codelists}
-    for table, year in expected_files():
+    expected = expected_files()
+    missing = [(table, year) for table, year in expected if LAYOUTS[table].file_name(year) not in present]
+    # only a per-year version of a sparse table may be absent (the generator writes no empty files),
+    # and every table is delivered
+    assert all(LAYOUTS[table].per_year for table, _ in missing), missing
+    assert len(missing) <= 0.05 * len(expected), missing
+    assert all(any(LAYOUTS[t].file_name(y) in present for t2, y in expected if t2 == t) for t in LAYOUTS)
+    for table, year in expected:
         lay = LAYOUTS[table]
         name = lay.file_name(year)
-        assert name in present, name
+        if (table, year) in missing:
+            continue
         assert lay.match(name), name
         df = read(run, table, year)
         upper = {c.upper(): c for c in df.columns}
