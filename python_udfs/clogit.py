@@ -379,7 +379,7 @@ def _aliased_columns(y: NDArray[np.int64], X: NDArray[np.float64], codes: NDArra
 def _expand(res: ClogitResult, terms: tuple[str, ...], aliased: NDArray[np.bool_], seconds: float) -> ClogitResult:
     """The result of the fit without the aliased columns, with NaN rows put back for them."""
     def full(values: NDArray[Any], fill: Any) -> NDArray[Any]:
-        out = np.full(len(terms), fill, dtype=np.asarray(values).dtype if fill is not np.nan else np.float64)
+        out = np.full(len(terms), fill, dtype=np.asarray(values).dtype)
         out[~aliased] = values
         return out
 

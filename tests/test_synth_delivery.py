@@ -67,7 +67,7 @@ def test_all_files_present_with_layout_columns_and_codes(run):
     # and every table is delivered
     assert all(LAYOUTS[table].per_year for table, _ in missing), missing
     assert len(missing) <= 0.05 * len(expected), missing
-    assert all(any(LAYOUTS[t].file_name(y) in present for t2, y in expected if t2 == t) for t in LAYOUTS)
+    assert {table for table, year in expected if (table, year) not in missing} == set(LAYOUTS)
     for table, year in expected:
         lay = LAYOUTS[table]
         name = lay.file_name(year)
