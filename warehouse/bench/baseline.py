@@ -6,7 +6,7 @@ definitions of our dbt models exactly so that the outputs can be compared row fo
 
 * :func:`siblings` = ``int_parent_child_links`` + ``int_siblings`` (SPEC E01): ordered pairs sharing
   at least one legal parent (KINDOUDERTAB), typed full / half maternal / half paternal, symmetric.
-* :func:`partner_episodes` = ``int_household_episodes`` + ``int_partner_episodes`` (SPEC E01): two
+* :func:`partner_episodes` = ``int_partner_episodes`` (SPEC E01, from the staged household spells): two
   persons in partner positions (PLHH 3-6) of the same household spell; consecutive shared spells
   without a gap (start <= previous end + 1 day) merged into one episode (gaps and islands).
 * :func:`person_month` = ``fct_person_month`` (SPEC §3.5): study persons (OFF, CC, NCC) x calendar months,
@@ -234,6 +234,6 @@ BASELINE_INPUTS = {
 #: Output name -> our dbt models that compute the same output from the same inputs.
 OUR_MODELS = {
     "int_siblings": ("int_parent_child_links", "int_siblings"),
-    "int_partner_episodes": ("int_household_episodes", "int_partner_episodes"),
+    "int_partner_episodes": ("int_partner_episodes",),
     "fct_person_month": ("fct_person_month",),
 }

@@ -66,7 +66,7 @@ def bench(
     cohort_size: Annotated[int, typer.Option(help="Study sample size planted by the generator.")] = 630,
     gbtm_starts: Annotated[int, typer.Option(help="Random starts of the GBTM fit.")] = 20,
     memory_limit: Annotated[Optional[str], typer.Option(help="DuckDB memory_limit (sets WAREHOUSE_MEMORY_LIMIT).")] = None,
-    threads: Annotated[Optional[int], typer.Option(help="DuckDB threads (sets WAREHOUSE_THREADS).")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Sets WAREHOUSE_THREADS: DuckDB threads of our own connections and the models dbt builds at once (the linkage comparison always runs one model at a time).")] = None,
 ) -> None:
     """Time generate, ingest, the dbt layers, panel, GBTM, FE logit and report; compare linkage with pandas."""
     from warehouse.bench import BenchConfig, run_bench

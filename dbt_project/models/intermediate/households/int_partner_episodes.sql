@@ -3,27 +3,49 @@
 -- merged when they follow each other without a gap (SPEC E01). Symmetric.
 with
 
-episodes as (
+household_spells as (
 
-    select * from {{ ref('int_household_episodes') }}
+    select * from {{ ref('stg_cbs__household_spells') }}
+
+),
+
+household_positions as (
+
+    select * from {{ ref('household_positions') }}
+
+),
+
+-- read from staging, not int_household_episodes: partners need only the partner-position spells
+partner_spells as (
+
+    select
+        household_spells.person_id,
+        household_spells.household_spell_id,
+        household_spells.spell_start_date,
+        household_spells.spell_end_date,
+        household_spells.is_left_censored,
+        household_spells.is_running
+    from household_spells
+    inner join household_positions
+        on cast(household_positions.code as integer) = household_spells.household_position_code
+    where household_positions.is_partner
+      and household_spells.person_id is not null
 
 ),
 
 shared_spells as (
 
     select
-        person_episodes.person_id,
-        partner_episodes.person_id as partner_id,
-        person_episodes.spell_start_date,
-        person_episodes.spell_end_date,
-        person_episodes.is_left_censored,
-        person_episodes.is_running
-    from episodes as person_episodes
-    inner join episodes as partner_episodes
-        on partner_episodes.household_spell_id = person_episodes.household_spell_id
-       and partner_episodes.person_id <> person_episodes.person_id
-    where person_episodes.is_partner_position
-      and partner_episodes.is_partner_position
+        person_spells.person_id,
+        partner_spells.person_id as partner_id,
+        person_spells.spell_start_date,
+        person_spells.spell_end_date,
+        person_spells.is_left_censored,
+        person_spells.is_running
+    from partner_spells as person_spells
+    inner join partner_spells
+        on partner_spells.household_spell_id = person_spells.household_spell_id
+       and partner_spells.person_id <> person_spells.person_id
 
 ),
 
