@@ -63,8 +63,15 @@ class SynthConfig:
     desired_children_mean: float = 1.4  #: Poisson mean of desired children of a union (2.8 before 1970)
     children_risk_slope: float = 0.4  #: ... + slope * mean partner risk (+0.7 for traditional origin)
     p_father_unknown: float = 0.05  #: births with no legal father
-    leave_home_age_mean: float = 21.5
-    leave_home_risk_slope: float = 0.6  #: high-risk young adults leave the parental home later
+    #: leaving home ~ N(mean (+0.8 men), 2) + slope*z, or for a share expit(late_logit + late_risk*z) at
+    #: late_age + Exp(late_years): in the study a third of the offenders still lived with their parents at the first
+    #: trafficking case (mean age 27), far beyond the age most people leave
+    leave_home_age_mean: float = 19.5
+    leave_home_risk_slope: float = 0.0
+    leave_home_late_logit: float = -1.0
+    leave_home_late_risk: float = 0.5
+    leave_home_late_age: float = 25.0
+    leave_home_late_years: float = 15.0
     gompertz_a: float = 4e-5
     gompertz_b: float = 0.092
     p_emigrate_nl: float = 0.03
@@ -160,7 +167,7 @@ class SynthConfig:
     #: logit P(startkwalificatie) = a - b*z - k*[a criminal case at ages 16-22]; a sets the general-population level
     #: (about 89% at 23, the NCC share); k: adolescent offending disrupts school, which separates the early starters
     #: (EPK, CON, and LPK's late-adolescent cases) from INC at the same latent risk
-    p_startkwalificatie_intercept: float = 2.8
+    p_startkwalificatie_intercept: float = 3.0
     p_startkwalificatie_risk: float = 1.5
     p_startkwalificatie_adolescent_case: float = 0.6
     #: without a startkwalificatie: logit P(highest completed is primary/practical/vmbo) = c + d*z, else mbo-1 or
@@ -176,25 +183,27 @@ class SynthConfig:
     #: returns to work with log-odds r0 - r1*z. Monthly exits of 5% at z = 0 (a = -3.0 / -3.2, return -3.3 - 0.5 z)
     #: left 4% of the sample at work at the first trafficking case (study 23%); these give about 80% at work at
     #: z = 0 and 25-35% at the sample's risk
-    secm_benefit_logit: float = -5.0
-    secm_other_logit: float = -5.2
-    secm_risk_slope: float = 0.8
+    secm_benefit_logit: float = -5.3
+    secm_other_logit: float = -5.5
+    secm_risk_slope: float = 1.0
     secm_return_logit: float = -3.0
     secm_return_risk: float = 0.3
     #: school (SECM school/student) until an age ~ N(mean, sd) - slope*z: compulsory education until 18 keeps most
     #: high-risk adolescents at school (study: 69% of LPK school/student at the first offence)
-    secm_school_end_mean: float = 20.5
+    secm_school_end_mean: float = 20.0
     secm_school_end_sd: float = 2.8
-    secm_school_end_risk: float = 0.5
+    secm_school_end_risk: float = 0.4
+    secm_school_end_min: float = 18.0  #: compulsory education (kwalificatieplicht) until 18
     p_institution_minor: float = 0.006  #: per minor, x exp(a * z_mother + b * z_own)
     institution_risk_slope: tuple[float, float] = (0.6, 1.0)  #: (a, b) above
     #: per minor, x exp(foster_risk_slope * z_mother): out-of-home placement is common in every group of the study
     #: (NCC 8%, CC 15%, OFF 20%, no profile differences), so the base is high and the risk gradient flat
-    p_foster_minor: float = 0.14
-    foster_risk_slope: float = 0.35
+    p_foster_minor: float = 0.15
+    foster_risk_slope: float = 0.3
+    foster_age: tuple[float, float] = (4.0, 17.0)  #: placement starts at an age ~ U(a, b) (ends before 18)
     p_hh_gap: float = 0.03  #: adults with an unregistered gap
     move_years_mean: float = 16.0  #: mean years between residential moves of a household (a move = new spell)
-    move_risk_slope: float = 1.0  #: ... x exp(-slope * household risk): unstable high-risk households move often
+    move_risk_slope: float = 0.9  #: ... x exp(-slope * household risk): unstable high-risk households move often
     p_imputed_hh: float = 0.02  #: household spells flagged as imputed
 
     def planted(self) -> dict:

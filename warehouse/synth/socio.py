@@ -26,21 +26,24 @@ def present_months(pop: Pop) -> np.ndarray:
 def secm_latent(rng, pop: Pop, cfg) -> np.ndarray:
     """(P, CM) int8 SECM analysis category per month; -1 where not present. Markov chain by month.
 
-    School until an age ~ N(mean, sd) - slope * z; then work (P = expit(1.6 - 0.9 z)) or benefit/other; each month
+    School until an age ~ N(mean, sd) - slope * z (at least 18); then the stationary mix of the chain; each month
     a worker moves to benefit / other with P = expit(a_b + s z) / expit(a_o + s z) and a non-worker returns to
     work with P = expit(r0 - r1 z) (config ``secm_*``); pension from 65."""
     P = pop.n
     out = np.full((CM, P), -1, np.int8)  # month-major while filling (contiguous rows), transposed at the end
     z = pop.z
     school_end = np.clip(rng.normal(cfg.secm_school_end_mean, cfg.secm_school_end_sd, P) - cfg.secm_school_end_risk * z,
-                         16, 30) * YEAR
+                         cfg.secm_school_end_min, 30) * YEAR
     state = np.full(P, -1, np.int8)
     pres = np.ascontiguousarray(present_months(pop).T)
     hb = expit(cfg.secm_benefit_logit + cfg.secm_risk_slope * z)
     ho = expit(cfg.secm_other_logit + cfg.secm_risk_slope * z)
     back = expit(cfg.secm_return_logit - cfg.secm_return_risk * z)
-    p_work = expit(1.6 - 0.9 * z)  # loop-invariant entry probabilities (hoisted; same values)
-    p_benefit = p_work + (1 - p_work) * 0.5
+    # at school exit a person enters the chain's stationary distribution (work share back / (back + exits),
+    # benefit : other as hb : ho), so the SECM mix does not drift with age after school (a drift would be
+    # confounded with the age curve of offending in the fixed-effects model of Table 5.1)
+    p_work = back / (back + hb + ho)
+    p_benefit = p_work + (1 - p_work) * hb / (hb + ho)
     for m in range(CM):
         agedays = CREF[m] - pop.bdate
         pr = pres[m]
