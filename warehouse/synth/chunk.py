@@ -185,7 +185,11 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     vis_mother[k[mvis]] = mo[k[mvis]]
     vis_father[k[fvis]] = fa[k[fvis]]
     # ---------------- HOOGSTEOPLTAB ----------------
-    edu = socio.education(rng, pop, cfg)
+    case_p = cases["p"].to_numpy()
+    age_at_case = cases["offence"].to_numpy() - pop.bdate[case_p]
+    adolescent_case = np.zeros(P, bool)
+    adolescent_case[case_p[(age_at_case >= 16 * YEAR) & (age_at_case < 23 * YEAR)]] = True
+    edu = socio.education(rng, pop, cfg, adolescent_case)
     for year in range(1999, 2022):
         e = socio.hoogsteopl_rows(rng, pop, edu, year, registered, cfg)
         names = SOI2016 if year <= 2018 else SOI2021

@@ -53,16 +53,25 @@ class SynthConfig:
     union_age_shift_traditional_women: float = 2.0
     union_match_window_years: float = 4.0  #: partners are matched within calendar windows of this length
     p_married: float = 0.6  #: share of unions that are marriages (lower for later cohorts / high risk)
-    separation_rate: float = 0.025  #: yearly separation hazard of an unmarried union (x exp(slope * risk))
-    separation_rate_married: float = 0.015
-    separation_risk_slope: float = 0.7  #: separation hazard x exp(slope * mean partner risk)
+    #: yearly separation hazard of an unmarried union (x exp(slope * risk)); with 0.025/0.015 x exp(0.7 z) 40% of the
+    #: NCC and 85% of the EPK were ever in a single-parent family while a minor (study: 32% and 71%)
+    separation_rate: float = 0.014
+    separation_rate_married: float = 0.008
+    separation_risk_slope: float = 1.0  #: separation hazard x exp(slope * mean partner risk)
     max_unions: int = 3
     children_rate: float = 0.36  #: yearly birth rate within a union (women 18-43)
     desired_children_mean: float = 1.4  #: Poisson mean of desired children of a union (2.8 before 1970)
     children_risk_slope: float = 0.4  #: ... + slope * mean partner risk (+0.7 for traditional origin)
     p_father_unknown: float = 0.05  #: births with no legal father
-    leave_home_age_mean: float = 21.5
-    leave_home_risk_slope: float = 0.6  #: high-risk young adults leave the parental home later
+    #: leaving home ~ N(mean (+0.8 men), 2) + slope*z, or for a share expit(late_logit + late_risk*z) at
+    #: late_age + Exp(late_years): in the study a third of the offenders still lived with their parents at the first
+    #: trafficking case (mean age 27), far beyond the age most people leave
+    leave_home_age_mean: float = 19.5
+    leave_home_risk_slope: float = 0.0
+    leave_home_late_logit: float = -1.0
+    leave_home_late_risk: float = 0.5
+    leave_home_late_age: float = 25.0
+    leave_home_late_years: float = 15.0
     gompertz_a: float = 4e-5
     gompertz_b: float = 0.092
     p_emigrate_nl: float = 0.03
@@ -155,23 +164,46 @@ class SynthConfig:
     population_trafficking_rate: float = 0.001
 
     # ---- socio-economic, education, health -------------------------------------------------
-    p_startkwalificatie_intercept: float = 2.3  #: logit P(startkwalificatie) = a - b*z
-    p_startkwalificatie_risk: float = 1.7
+    #: logit P(startkwalificatie) = a - b*z - k*[a criminal case at ages 16-22]; a sets the general-population level
+    #: (about 89% at 23, the NCC share); k: adolescent offending disrupts school, which separates the early starters
+    #: (EPK, CON, and LPK's late-adolescent cases) from INC at the same latent risk
+    p_startkwalificatie_intercept: float = 3.0
+    p_startkwalificatie_risk: float = 1.5
+    p_startkwalificatie_adolescent_case: float = 0.6
+    #: without a startkwalificatie: logit P(highest completed is primary/practical/vmbo) = c + d*z, else mbo-1 or
+    #: the lower years of havo/vwo (high-risk persons leave school at a lower level)
+    edu_low_level_intercept: float = -0.2
+    edu_low_level_risk: float = 0.8
     p_in_hoogsteopl: float = 0.7  #: share of eligible persons present in a HOOGSTEOPL year file
     ggz_logit_intercept: float = -2.2
     ggz_logit_risk: float = 0.7
     p_negative_correction: float = 0.01
     p_in_zvw: float = 0.97
-    secm_benefit_logit: float = -3.0  #: monthly SECM: log-odds of benefit (adults) ~ a + b*z
-    secm_other_logit: float = -3.2
-    secm_risk_slope: float = 0.8
+    #: monthly SECM chain: log-odds that a worker moves to benefit / other-without-income ~ a + b*z; a non-worker
+    #: returns to work with log-odds r0 - r1*z. Monthly exits of 5% at z = 0 (a = -3.0 / -3.2, return -3.3 - 0.5 z)
+    #: left 4% of the sample at work at the first trafficking case (study 23%); these give about 80% at work at
+    #: z = 0 and 25-35% at the sample's risk
+    secm_benefit_logit: float = -5.3
+    secm_other_logit: float = -5.5
+    secm_risk_slope: float = 1.0
+    secm_return_logit: float = -3.0
+    secm_return_risk: float = 0.3
+    #: school (SECM school/student) until an age ~ N(mean, sd) - slope*z: compulsory education until 18 keeps most
+    #: high-risk adolescents at school (study: 69% of LPK school/student at the first offence)
+    secm_school_end_mean: float = 20.0
+    secm_school_end_sd: float = 2.8
+    secm_school_end_risk: float = 0.4
+    secm_school_end_min: float = 18.0  #: compulsory education (kwalificatieplicht) until 18
     p_institution_minor: float = 0.006  #: per minor, x exp(a * z_mother + b * z_own)
     institution_risk_slope: tuple[float, float] = (0.6, 1.0)  #: (a, b) above
-    p_foster_minor: float = 0.08  #: per minor, x exp(foster_risk_slope * z_mother)
-    foster_risk_slope: float = 0.8
+    #: per minor, x exp(foster_risk_slope * z_mother): out-of-home placement is common in every group of the study
+    #: (NCC 8%, CC 15%, OFF 20%, no profile differences), so the base is high and the risk gradient flat
+    p_foster_minor: float = 0.15
+    foster_risk_slope: float = 0.3
+    foster_age: tuple[float, float] = (4.0, 17.0)  #: placement starts at an age ~ U(a, b) (ends before 18)
     p_hh_gap: float = 0.03  #: adults with an unregistered gap
     move_years_mean: float = 16.0  #: mean years between residential moves of a household (a move = new spell)
-    move_risk_slope: float = 0.7  #: ... x exp(-slope * household risk)
+    move_risk_slope: float = 0.9  #: ... x exp(-slope * household risk): unstable high-risk households move often
     p_imputed_hh: float = 0.02  #: household spells flagged as imputed
 
     def planted(self) -> dict:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import SynthConfig
-from .util import BIG, day, year_start
+from .util import BIG, day, expit, year_start
 
 YEAR = 365.25
 END = day("2022-12-31")
@@ -314,8 +314,14 @@ def _finalise(rng, pop: Pop, un: Unions, cfg: SynthConfig) -> None:
     cls[mid] = np.where(rng.random(mid.sum()) < cfg.p_epk_given_mid, 2, 3)
     cls[s >= t2] = 4
     pop.cls = cls
-    age = rng.normal(cfg.leave_home_age_mean + 0.8 * (pop.sex == 1), 2.3, n) + cfg.leave_home_risk_slope * pop.z
-    lh = pop.bdate + (np.clip(age, 17, 30) * YEAR).astype(np.int64)
+    # leaving the parental home: most young adults leave around 21; a risk-dependent share stays registered at the
+    # parental address long after (no housing of their own), leaving at late_age + Exp(late_years). The first
+    # union (a registered cohabitation) always ends living at home.
+    late = rng.random(n) < expit(cfg.leave_home_late_logit + cfg.leave_home_late_risk * pop.z)
+    early_age = rng.normal(cfg.leave_home_age_mean + 0.8 * (pop.sex == 1), 2.0, n) + cfg.leave_home_risk_slope * pop.z
+    late_age = cfg.leave_home_late_age + rng.exponential(cfg.leave_home_late_years, n)
+    age = np.where(late, late_age, early_age)
+    lh = pop.bdate + (np.clip(age, 17, 50) * YEAR).astype(np.int64)
     first = np.full(n, BIG, np.int64)
     if len(un.man):
         np.minimum.at(first, un.man, un.start)

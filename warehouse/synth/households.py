@@ -101,7 +101,7 @@ def build_grid(rng, pop: Pop, un: Unions, cfg) -> Grid:
         # foster placement with the grandmother for some minors of high-risk parents
         pf = cfg.p_foster_minor * np.exp(cfg.foster_risk_slope * zpar[idx])
         fo = (rng.random(len(idx)) < pf)
-        fs = np.searchsorted(REF, pop.bdate[idx] + (rng.uniform(0, 16, len(idx)) * YEAR).astype(np.int64))
+        fs = np.searchsorted(REF, pop.bdate[idx] + (rng.uniform(*cfg.foster_age, len(idx)) * YEAR).astype(np.int64))
         fl = rng.integers(12, 48, len(idx))
         kk = np.arange(M)[None, :]
         fmask = fo[:, None] & (kk >= fs[:, None]) & (kk < (fs + fl)[:, None]) & okg

@@ -24,18 +24,26 @@ def present_months(pop: Pop) -> np.ndarray:
 
 
 def secm_latent(rng, pop: Pop, cfg) -> np.ndarray:
-    """(P, CM) int8 SECM analysis category per month; -1 where not present. Markov chain by month."""
+    """(P, CM) int8 SECM analysis category per month; -1 where not present. Markov chain by month.
+
+    School until an age ~ N(mean, sd) - slope * z (at least 18); then the stationary mix of the chain; each month
+    a worker moves to benefit / other with P = expit(a_b + s z) / expit(a_o + s z) and a non-worker returns to
+    work with P = expit(r0 - r1 z) (config ``secm_*``); pension from 65."""
     P = pop.n
     out = np.full((CM, P), -1, np.int8)  # month-major while filling (contiguous rows), transposed at the end
     z = pop.z
-    school_end = np.clip(rng.normal(20.0, 2.8, P) - 1.1 * z, 16, 30) * YEAR
+    school_end = np.clip(rng.normal(cfg.secm_school_end_mean, cfg.secm_school_end_sd, P) - cfg.secm_school_end_risk * z,
+                         cfg.secm_school_end_min, 30) * YEAR
     state = np.full(P, -1, np.int8)
     pres = np.ascontiguousarray(present_months(pop).T)
     hb = expit(cfg.secm_benefit_logit + cfg.secm_risk_slope * z)
     ho = expit(cfg.secm_other_logit + cfg.secm_risk_slope * z)
-    back = expit(-3.3 - 0.5 * z)
-    p_work = expit(1.6 - 0.9 * z)  # loop-invariant entry probabilities (hoisted; same values)
-    p_benefit = p_work + (1 - p_work) * 0.5
+    back = expit(cfg.secm_return_logit - cfg.secm_return_risk * z)
+    # at school exit a person enters the chain's stationary distribution (work share back / (back + exits),
+    # benefit : other as hb : ho), so the SECM mix does not drift with age after school (a drift would be
+    # confounded with the age curve of offending in the fixed-effects model of Table 5.1)
+    p_work = back / (back + hb + ho)
+    p_benefit = p_work + (1 - p_work) * hb / (hb + ho)
     for m in range(CM):
         agedays = CREF[m] - pop.bdate
         pr = pres[m]
@@ -110,17 +118,31 @@ def secm_spells(rng, pop: Pop, cat: np.ndarray, keep: np.ndarray) -> pd.DataFram
 
 
 EDU_SK = np.array([2111, 2112, 2121, 2131, 2132, 3111, 3112, 3113, 3211, 3212, 3213])
-EDU_NOSK = np.array([1112, 1211, 1212, 1213, 1221, 1222])
+#: highest completed level without a startkwalificatie: primary / practical / vmbo (left school at that level) ...
+EDU_NOSK_LOW = np.array([1112, 1211, 1212, 1221])
+EDU_NOSK_LOW_P = np.array([0.25, 0.15, 0.35, 0.25])
+#: ... or started a qualifying track without its diploma (mbo-1 entree, havo/vwo lower years)
+EDU_NOSK_HIGH = np.array([1213, 1222])
+EDU_NOSK_HIGH_P = np.array([0.6, 0.4])
 
 
-def education(rng, pop: Pop, cfg) -> dict:
-    """Per person final attained (HB) / followed (HG) level and the age they are reached."""
+def education(rng, pop: Pop, cfg, adolescent_case: np.ndarray | None = None) -> dict:
+    """Per person final attained (HB) / followed (HG) level and the age they are reached.
+
+    Startkwalificatie (havo/vwo, mbo-2 or higher): logit P = a - b*z - k*[criminal case at ages 16-22]
+    (``adolescent_case``: school dropout after justice contact in the years the qualification is obtained).
+    Without one, the person left school with primary/practical/vmbo (logit P = c + d*z: high-risk persons
+    leave earlier) or else holds mbo-1 or the lower years of havo/vwo."""
     P = pop.n
-    sk = rng.random(P) < expit(cfg.p_startkwalificatie_intercept - cfg.p_startkwalificatie_risk * pop.z)
+    adol = np.zeros(P, bool) if adolescent_case is None else adolescent_case
+    logit_sk = (cfg.p_startkwalificatie_intercept - cfg.p_startkwalificatie_risk * pop.z
+                - cfg.p_startkwalificatie_adolescent_case * adol)
+    sk = rng.random(P) < expit(logit_sk)
     # higher levels for lower risk: index into EDU_SK by a risk-shifted uniform
     u = np.clip(rng.random(P) - 0.15 * pop.z, 0, 0.999)
     hb_sk = EDU_SK[(u * len(EDU_SK)).astype(int)]
-    hb_no = rng.choice(EDU_NOSK, P, p=[0.1, 0.12, 0.3, 0.18, 0.2, 0.1])
+    low = rng.random(P) < expit(cfg.edu_low_level_intercept + cfg.edu_low_level_risk * pop.z)
+    hb_no = np.where(low, rng.choice(EDU_NOSK_LOW, P, p=EDU_NOSK_LOW_P), rng.choice(EDU_NOSK_HIGH, P, p=EDU_NOSK_HIGH_P))
     hb = np.where(sk, hb_sk, hb_no)
     up = rng.random(P) < np.where(sk, 0.25, 0.55)
     nxt = np.where(sk, EDU_SK[np.minimum(np.searchsorted(EDU_SK, hb) + 1, len(EDU_SK) - 1)], 2111)
