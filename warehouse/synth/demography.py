@@ -314,9 +314,9 @@ def _finalise(rng, pop: Pop, un: Unions, cfg: SynthConfig) -> None:
     cls[mid] = np.where(rng.random(mid.sum()) < cfg.p_epk_given_mid, 2, 3)
     cls[s >= t2] = 4
     pop.cls = cls
-    # leaving the parental home: most young adults leave around 21; a risk-dependent share stays registered at the
-    # parental address long after (no housing of their own), leaving at late_age + Exp(late_years). The first
-    # union (a registered cohabitation) always ends living at home.
+    # leaving the parental home: most young adults leave around 20 (men a year later); a risk-dependent share
+    # stays registered at the parental address long after (no housing of their own), leaving at late_age +
+    # Exp(late_years). The first union (a registered cohabitation) always ends living at home.
     late = rng.random(n) < expit(cfg.leave_home_late_logit + cfg.leave_home_late_risk * pop.z)
     early_age = rng.normal(cfg.leave_home_age_mean + 0.8 * (pop.sex == 1), 2.0, n) + cfg.leave_home_risk_slope * pop.z
     late_age = cfg.leave_home_late_age + rng.exponential(cfg.leave_home_late_years, n)
