@@ -117,14 +117,17 @@ def pairwise_html(study: str | None, table: pd.DataFrame) -> str:
 
 def comparison_html(comparison: pd.DataFrame) -> str:
     cols = ["spec", "table", "grp", "measure", "category", "period", "stat", "published", "reproduced",
-            "difference", "flag", "cause"]
+            "difference", "n", "95% band", "flag", "cause"]
     rows = []
     for _, r in comparison.iterrows():
         diff = "–" if pd.isna(r["difference"]) else f"{r['difference']:+.2f}"
         rep = "–" if pd.isna(r["reproduced"]) else (f"{r['reproduced']:.0f}" if r["stat"] == "pct" else f"{r['reproduced']:.2f}")
+        n_den = r.get("n_den", np.nan)
+        band = r.get("sampling_band", np.nan)
         cls = ' class="flag"' if r["flag"] == "DEVIATES" else ""
         vals = [r["spec"], r["table"], r["grp"], r["measure"], r["category"], r["period"], r["stat"],
-                f"{r['published']:g}", rep, diff, r["flag"], r.get("cause", "")]
+                f"{r['published']:g}", rep, diff, "–" if pd.isna(n_den) else f"{n_den:.0f}",
+                "–" if pd.isna(band) else f"±{band:.1f}", r["flag"], r.get("cause", "")]
         rows.append("<tr>" + "".join(
             f'<td class="l"{cls if i == len(vals) - 2 else ""}>{html.escape(str(v))}</td>' for i, v in enumerate(vals)
         ) + "</tr>")
@@ -143,8 +146,13 @@ def causes_html(comparison: pd.DataFrame) -> str:
             f"{r['table'].split('_')[1]}.{r['table'].split('_')[2]} {r['grp']} {r['measure']}"
             + (f" {r['category']}" if r["category"] else "") + (f" ({r['period']})" if r["period"] else "")
             for _, r in rows.iterrows())
-        items.append(f"<li><b>{html.escape(cause)}</b> ({len(rows)}): {html.escape(what)}</li>")
+        inside = int(rows["within_sampling_band"].eq(True).sum()) if "within_sampling_band" in rows.columns else 0
+        chance = f"; {inside} of them within the 95% sampling band" if inside else ""
+        items.append(f"<li><b>{html.escape(cause)}</b> ({len(rows)}{chance}): {html.escape(what)}</li>")
     return ("<h3>Deviations and their causes</h3>"
+            '<p class="meta">The 95% sampling band of a share is 1.96 &radic;(p(1&minus;p)/n) around the published share p '
+            "for the n persons behind the reproduced share: a deviation inside it is what a group of that size shows "
+            "by chance even if the synthetic population's share equalled the published one.</p>"
             f'<ul class="meta">{"".join(items)}</ul>')
 
 
@@ -185,6 +193,8 @@ def write_html(out: Path, figures: list[Any], comparison: pd.DataFrame, profile:
     files.append(comp_path)
     n_flag = int((comparison["flag"] == "DEVIATES").sum())
     n_sup = int((comparison["flag"] == "suppressed/missing").sum())
+    inside = comparison["within_sampling_band"].eq(True) if "within_sampling_band" in comparison.columns else False
+    n_chance = int(((comparison["flag"] == "DEVIATES") & inside).sum())
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Brede blik op daderschap — reproduction report</title>
 <style>{CSS}</style></head><body>
@@ -198,7 +208,8 @@ counts, so subcategories do not always add up to the totals.
 p-values are shown as thresholds (p&lt;0.05, p&lt;0.01, p&lt;0.001; n.s.).</p>
 <h2 id="published">Published vs reproduced</h2>
 <p class="meta">{len(comparison)} headline numbers of SPEC §5; {n_flag} deviate by more than 3 points (group shares) or
-5 points (other shares); {n_sup} suppressed or missing. Means and odds ratios are compared without a threshold.
+5 points (other shares), {n_chance} of them within the 95% sampling band of their group size; {n_sup} suppressed
+or missing. Means and odds ratios are compared without a threshold.
 <a href="{comp_path.name}">{comp_path.name}</a></p>
 {comparison_html(comparison)}
 {causes_html(comparison)}

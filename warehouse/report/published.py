@@ -14,6 +14,8 @@ CAUSES_CSV = Path(__file__).with_name("deviation_causes.csv")
 
 #: Flag thresholds in percentage points: group shares (GBTM group sizes) and other headline shares.
 THRESHOLDS = {"group_share": 3.0, "share": 5.0}
+#: Two-sided 95% normal quantile of the sampling band.
+Z_95 = 1.959963984540054
 
 
 def load_published(path: Path | None = None) -> pd.DataFrame:
@@ -22,7 +24,8 @@ def load_published(path: Path | None = None) -> pd.DataFrame:
     return frame
 
 
-def _lookup(table: pd.DataFrame, row: pd.Series) -> float:
+def _select(table: pd.DataFrame, row: pd.Series) -> pd.DataFrame:
+    """The rows of a protected table that hold one published number (exactly one when found)."""
     sel = table
     key = "measure" if "measure" in sel.columns else ("term" if "term" in sel.columns else None)
     if key is not None:
@@ -33,6 +36,11 @@ def _lookup(table: pd.DataFrame, row: pd.Series) -> float:
         sel = sel[sel["category"].astype(str) == row["category"]]
     if row["period"] and "period" in sel.columns:
         sel = sel[sel["period"].astype(str) == row["period"]]
+    return sel
+
+
+def _lookup(table: pd.DataFrame, row: pd.Series) -> float:
+    sel = _select(table, row)
     if len(sel) != 1:
         return float("nan")
     column = {"pct": "pct", "mean": "mean", "odds_ratio": "odds_ratio"}[row["stat"]]
@@ -40,6 +48,27 @@ def _lookup(table: pd.DataFrame, row: pd.Series) -> float:
         return float("nan")
     value = pd.to_numeric(sel[column], errors="coerce").iloc[0]
     return float(value) if pd.notna(value) else float("nan")
+
+
+def _denominator(table: pd.DataFrame, row: pd.Series) -> float:
+    """The (rounded) number of persons behind a reproduced share: ``n_den`` of its protected row."""
+    sel = _select(table, row)
+    if len(sel) != 1 or "n_den" not in sel.columns:
+        return float("nan")
+    value = pd.to_numeric(sel["n_den"], errors="coerce").iloc[0]
+    return float(value) if pd.notna(value) else float("nan")
+
+
+def sampling_band(published_pct: pd.Series, n: pd.Series) -> pd.Series:
+    """Half-width in points of the 95% band of a share measured on ``n`` persons if the true share were the published one.
+
+    The binomial normal approximation 1.96 * sqrt(p (1 - p) / n) * 100 with p = published / 100: a reproduced share
+    outside the band differs from the published one by more than chance in a group of that size (two-sided 5% test
+    of H0: the generator's population share equals the published share). NaN without a denominator.
+    """
+    p = published_pct.astype(float) / 100.0
+    n = n.astype(float)
+    return Z_95 * np.sqrt(p * (1.0 - p) / n.where(n > 0)) * 100.0
 
 
 def compare_published(tables: Mapping[str, pd.DataFrame], published: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -56,6 +85,15 @@ def compare_published(tables: Mapping[str, pd.DataFrame], published: pd.DataFram
         _lookup(tables[r["table"]], r) if r["table"] in tables else float("nan") for _, r in pub.iterrows()
     ]
     out["difference"] = out["reproduced"] - out["published"]
+    is_share = out["stat"].eq("pct")
+    out["n_den"] = [
+        _denominator(tables[r["table"]], r) if r["table"] in tables and r["stat"] == "pct" else float("nan")
+        for _, r in pub.iterrows()
+    ]
+    out["sampling_band"] = sampling_band(out["published"], out["n_den"]).where(is_share)
+    inside = (out["difference"].abs() <= out["sampling_band"]).astype("boolean")
+    inside[out["sampling_band"].isna() | out["difference"].isna()] = pd.NA
+    out["within_sampling_band"] = inside
     limit = out["kind"].map(THRESHOLDS)
     out["threshold"] = limit
     out["flag"] = np.where(limit.notna() & out["difference"].abs().gt(limit.fillna(np.inf)), "DEVIATES", "")

@@ -1,8 +1,9 @@
 -- One row per matched control person: two 1:1 matched control groups (SPEC §2.2).
 -- Matching cell = sex x birth year x mother known x father known; eligibility: ever in a registered
--- household, not in the sample. CC: >= 1 OM case registered 2001-2021 and no trafficking case in those
--- years; NCC: no OM case 2001-2021. Within a cell, offenders and candidates are ranked by a seeded hash
--- and joined on rank: a deterministic draw without replacement.
+-- household, not in the sample (with var('control_pool_excludes_sample_kin'): nor a parent, child,
+-- (half-)sibling or (ex-)partner of a sample person). CC: >= 1 OM case registered 2001-2021 and no
+-- trafficking case in those years; NCC: no OM case 2001-2021. Within a cell, offenders and candidates
+-- are ranked by a seeded hash and joined on rank: a deterministic draw without replacement.
 with
 
 cohort as (
@@ -22,6 +23,15 @@ om_cases as (
     select * from {{ ref('int_cases') }}
     where case_source = 'om'
       and year(registration_date) between {{ var('om_years_start') }} and {{ var('om_years_end') }}
+
+),
+
+sample_kin as (
+
+    -- every relative of a sample person in the kinship graph (parents, children, siblings, partners)
+    select distinct kinship_edges.relative_id as person_id
+    from {{ ref('int_kinship_edges') }} as kinship_edges
+    where kinship_edges.person_id in (select person_id from cohort)
 
 ),
 
@@ -51,6 +61,9 @@ candidates as (
       and persons.sex is not null
       and persons.birth_year is not null
       and persons.person_id not in (select person_id from cohort)
+      {% if var('control_pool_excludes_sample_kin') %}
+      and persons.person_id not in (select person_id from sample_kin)
+      {% endif %}
 
 ),
 
