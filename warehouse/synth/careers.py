@@ -32,6 +32,10 @@ def offence_table():
     return df.reset_index(drop=True)
 
 
+#: days from the index trafficking offence to its registration (uniform)
+INDEX_OFFENCE_LEAD_DAYS = (20, 400)
+
+
 def _topk(rng, weights, k):
     """Weighted sampling without replacement (Gumbel top-k); deterministic per rng state."""
     w = np.asarray(weights, float)
@@ -67,13 +71,25 @@ def select_sample(rng, pop: Pop, cfg, quota: int, in_households: np.ndarray) -> 
     z_family = np.where(n_par > 0, (np.nan_to_num(z_mo) + np.nan_to_num(z_fa)) / np.maximum(n_par, 1), pop.z)
     # the most persistent profiles are drawn first, from the highest-risk families; at most one sample person
     # per family (the real sample is 630 persons of 17 million, so sample siblings are rare)
+    # Each profile is drawn band by band of the age at the index offence (stratified: the Fig 2.8 shares of the
+    # profile), so neither the age pyramid nor the age pattern of the risk weight shifts the ages; within a band
+    # the draw is weighted by the risk weight and the profile's normal age shape.
+    age_offence = age_t - np.mean(INDEX_OFFENCE_LEAD_DAYS) / YEAR
+    band = np.digitize(age_offence, cfg.trafficking_age_bands[1:-1])
+    strata = []
     for gi in sorted(range(len(GROUPS)), key=lambda i: -cfg.sample_risk_weight[GROUPS[i]]):
         g = GROUPS[gi]
-        n_f = int(round(counts[gi] * cfg.female_share_by_group[g]))
+        per_band = largest_remainder(counts[gi], list(np.asarray(cfg.trafficking_age_band_shares[g], float)
+                                                      / np.sum(cfg.trafficking_age_band_shares[g])))
+        n_f_total = int(round(counts[gi] * cfg.female_share_by_group[g]))
+        females = largest_remainder(n_f_total, list(per_band / max(counts[gi], 1))) if n_f_total else 0 * per_band
+        for b, (n_b, n_f) in enumerate(zip(per_band, np.minimum(females, per_band), strict=True)):
+            strata.append((gi, g, b, int(n_b), int(n_f)))
+    for gi, g, b, n_b, n_f in strata:
         mu, sd = cfg.trafficking_age[g]
-        dens = np.exp(-0.5 * ((age_t - mu) / sd) ** 2) * np.exp(cfg.sample_risk_weight[g] * pop.z
-                                                                 + cfg.sample_family_weight[g] * z_family)
-        for sex, n_s in ((2, n_f), (1, counts[gi] - n_f)):
+        dens = (band == b) * np.exp(-0.5 * ((age_t - mu) / sd) ** 2) * np.exp(
+            cfg.sample_risk_weight[g] * pop.z + cfg.sample_family_weight[g] * z_family)
+        for sex, n_s in ((2, n_f), (1, n_b - n_f)):
             for _ in range(8):
                 free = ~used_parent[pop.mother] & ~used_parent[pop.father]
                 pick = _topk(rng, dens * (base_ok & ~taken & free & (pop.sex == sex)), n_s)
@@ -161,7 +177,7 @@ def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.D
     # index trafficking cases of the sample
     sp = sample["p"].to_numpy()
     ireg = sample["index_reg"].to_numpy()
-    ioff = ireg - rng.integers(20, 400, len(sp))
+    ioff = ireg - rng.integers(*INDEX_OFFENCE_LEAD_DAYS, len(sp))
     ioff = np.maximum(ioff, pop.bdate[sp] + int(15 * YEAR))
     cp = np.concatenate([pers, sp])
     cday = np.concatenate([off_day, ioff]).astype(np.int64)

@@ -148,10 +148,17 @@ class SynthConfig:
     # ---- study sample enrichment -----------------------------------------------------------
     group_shares: dict = _f({"INC": 0.36, "EPK": 0.28, "LPK": 0.21, "CON": 0.15})
     female_share_by_group: dict = _f({"INC": 0.24, "EPK": 0.11, "LPK": 0.04, "CON": 0.0})
-    #: age at the first (index) trafficking case: mean, sd by group
+    #: age at the first (index) trafficking case: mean, sd by group (the shape of the draw within an age band)
     trafficking_age: dict = _f(
         {"INC": (30.4, 7.0), "EPK": (22.2, 3.5), "LPK": (28.0, 4.5), "CON": (27.0, 5.0)}
     )
+    #: age bands of the first trafficking offence (Fig 2.8: <18, 18-24, 25-39, >=40; the draw's limits 15.5-62)
+    trafficking_age_bands: tuple[float, ...] = (15.5, 18.0, 25.0, 40.0, 62.0)
+    #: share of each profile's sample in those bands: the study's Fig 2.8 counts (SPEC §5.1), so the draw does not
+    #: depend on the population's age pyramid or on how the risk weight varies with age
+    trafficking_age_band_shares: dict = _f({
+        "INC": (5, 80, 95, 45), "EPK": (25, 120, 25, 5), "LPK": (5, 50, 75, 5), "CON": (5, 40, 40, 10),
+    })
     sample_reg_years: tuple[int, int] = (2008, 2017)
     #: selection weight exp(w_g * z) favours high-risk families, most for the persistent profiles
     sample_risk_weight: dict = _f({"INC": 2.0, "EPK": 3.0, "LPK": 2.6, "CON": 3.5})
