@@ -1,7 +1,8 @@
 -- figure: Figure 3.12
 -- title: Declared basic-insurance GGZ costs in five 3-year age phases
 -- spec: SPEC §5.2 Fig 3.12; B09
--- population: per phase: persons with the phase known (all three years valid and present)
+-- population: per phase: persons with the phase known (all three years valid and present); ggz_known_any_phase:
+--   all persons of the group
 -- tests: binary shares: Pearson chi-square (4 profiles; OFF vs CC; OFF vs NCC)
 -- chart: flags
 -- output: one row per group (INC, EPK, LPK, CON, OFF, CC, NCC where present) x measure x category
@@ -63,6 +64,14 @@ long as (
         cast(null as double) as value
     from base
     where (true) and ggz_any_phase is not null
+    union all
+    -- known in at least one phase (all persons of the group): the study's "OFF in >= 1 phase: 490 (78%)", a
+    -- coverage figure listed with the denominators (SPEC §2.4), not a share with care
+    select profile, study_group, 'ggz_known_any_phase' as measure,
+        case when ggz_any_phase is not null then 'yes' else 'no' end as category,
+        case when ggz_any_phase is not null then 1 else 2 end as category_order,
+        cast(null as double) as value
+    from base
 )
 -- counts, denominators, mean/sd/median, tests and pairwise follow-ups per group: the shared table macro
 -- marts.group_summary (dbt_project/models/marts/figures/group_summary.sql)

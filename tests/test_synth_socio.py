@@ -94,3 +94,20 @@ def test_leaving_home_late_share_rises_with_risk() -> None:
         # at 28 nearly all early leavers are gone; late stayers leave at late_age + Exp(late_years)
         expect = late * np.exp(-(28 - CFG.leave_home_late_age) / CFG.leave_home_late_years)
         assert abs((a >= 28).mean() - expect) < 0.01, (zz, (a >= 28).mean(), expect)
+
+
+@pytest.mark.parametrize("z", [-0.5, 1.0, 2.5])
+def test_yearly_ggz_costs_follow_planted_logit(z: float) -> None:
+    """GGZ costs in a year (ZVWZORGKOSTENTAB rows) at ages 14-44: logit intercept + risk * z + 0.4."""
+    from warehouse.synth.socio import zvw_rows
+
+    n = 200_000
+    rng = np.random.default_rng(5)
+    pop = _pop(np.full(n, z), birth="1985-06-01")
+    rows = zvw_rows(rng, pop, 2012, np.ones(n, bool), CFG)  # age 27
+    share = rows["ggz_truth"].mean()
+    expected = CFG.ggz_logit_intercept + CFG.ggz_logit_risk * z + 0.4
+    assert abs(_logit(share) - expected) < 0.05, (z, share)
+    # the truth flag is the declared cost: some GGZ column of the year holds a positive amount
+    ggz_cols = [c for c in ("ZVWKEERSTELIJNSPSYCHO", "ZVWKGGZ") if c in rows.columns]
+    assert ((rows[ggz_cols].fillna(0).sum(axis=1) > 0) == rows["ggz_truth"]).all()

@@ -182,8 +182,11 @@ class SynthConfig:
     edu_low_level_intercept: float = -0.2
     edu_low_level_risk: float = 0.8
     p_in_hoogsteopl: float = 0.7  #: share of eligible persons present in a HOOGSTEOPL year file
-    ggz_logit_intercept: float = -2.2
-    ggz_logit_risk: float = 0.7
+    #: declared GGZ costs in a year: logit c + d*z + 0.4 [age 14-44]; a 3-year phase (Fig 3.12) then has care for
+    #: about 11% of z ~ N(-0.5, 0.75) (NCC-like), 17% of z ~ N(1, 0.6) and 25% of z ~ N(2.3, 0.6) (OFF-like);
+    #: study: OFF 22-30%, CC 17%, NCC 8-17% per phase (was -2.2 + 0.7 z: 40-85% per phase)
+    ggz_logit_intercept: float = -3.5
+    ggz_logit_risk: float = 0.35
     p_negative_correction: float = 0.01
     p_in_zvw: float = 0.97
     #: monthly SECM chain: log-odds that a worker moves to benefit / other-without-income ~ a + b*z; a non-worker
