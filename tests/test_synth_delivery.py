@@ -11,7 +11,7 @@ import pytest
 
 from warehouse.layouts import LAYOUTS, MASKED_RIN
 from warehouse.synth import SynthConfig, generate
-from warehouse.synth.util import seed_codes
+from warehouse.synth.util import seed_codes, seed_rows
 
 N, COHORT = 3000, 60
 SINGLE_FILE_YEAR = {"objdtab": 2021, "mensenhandeltab": 2021}
@@ -331,3 +331,25 @@ def test_emigration_is_never_on_the_arrival_date():
     origin = np.ones(n, dtype=np.int64)
     emig, _ = _emigration(ZeroWaitRng(), bdate, arrival, death, origin, Config())
     assert (emig > arrival).all()
+
+
+def test_offence_codes_follow_their_frequency_within_category(run):
+    """Within a category the codes are drawn by SynthConfig.offence_code_weights (default 1), not uniformly:
+    each category's realised code shares agree with the weights (chi-square goodness of fit, p > 0.001)."""
+    from scipy.stats import chisquare
+
+    cfg = SynthConfig()
+    codes = pd.DataFrame(seed_rows("offence_codes"))
+    codes = codes[codes["is_trafficking"].astype(str).str.lower() != "true"]
+    offences = read_all(run, "instroomomfeittab")  # every OM offence of the population
+    counts = offences["OMFEITSCM"].value_counts()
+    tested = 0
+    for category, members in codes.groupby("category8"):
+        weights = members["offence"].map(cfg.offence_code_weights).fillna(1.0).to_numpy(float)
+        observed = counts.reindex(members["code"].astype(str)).fillna(0).to_numpy(float)
+        if observed.sum() < 150 or np.ptp(weights) == 0:
+            continue
+        expected = weights / weights.sum() * observed.sum()
+        assert chisquare(observed, expected).pvalue > 1e-3, (category, observed, expected.round(1))
+        tested += 1
+    assert tested >= 3  # property, violence and vandalism at least

@@ -194,6 +194,10 @@ def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.D
     nontraf = codes[~codes["is_trafficking"]]
     cats = sorted(next(iter(cfg.category_mix.values())).keys())
     cat_codes = {c: nontraf.index[nontraf["category8"] == c].to_numpy() for c in cats}
+    # cumulative frequency of the codes within a category (config offence_code_weights, default 1)
+    code_weight = nontraf["offence"].map(cfg.offence_code_weights).fillna(1.0)
+    cat_cum = {c: np.cumsum(code_weight.loc[cat_codes[c]].to_numpy()) / code_weight.loc[cat_codes[c]].sum()
+               for c in cats}
     code_idx = np.zeros(len(ci), np.int64)
     u = rng.random(len(ci))
     # the mix shifts with age at the offence (property and vandalism give way to 'other' offences)
@@ -209,7 +213,8 @@ def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.D
         for j, c in enumerate(cats):
             s2 = cat_i == j
             pool = cat_codes[c]
-            code_idx[np.nonzero(sel)[0][s2]] = pool[(v[s2] * len(pool)).astype(int)]
+            pick = np.searchsorted(cat_cum[c], v[s2], side="right").clip(0, len(pool) - 1)
+            code_idx[np.nonzero(sel)[0][s2]] = pool[pick]
     # first offence of an index case is trafficking (old article before 2005)
     first_of_index = (seq == 1) & cases["is_index"].to_numpy()[ci]
     old = cases["offence"].to_numpy()[ci] < day("2005-01-01")
