@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -33,7 +34,8 @@ def _grid(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
 
 
 def _save(fig: plt.Figure, path: Path, title: str) -> Path:
-    fig.suptitle(title, fontsize=10)
+    # wrap long titles to the figure's width (about 10 characters per inch at this size)
+    fig.suptitle(textwrap.fill(title, width=max(40, int(fig.get_size_inches()[0] * 12))), fontsize=10)
     # fixed margins: tight_layout costs a full extra draw per figure
     height = fig.get_size_inches()[1]
     fig.subplots_adjust(left=0.08, right=0.92, bottom=min(0.3, 0.9 / height), top=1 - min(0.2, 0.55 / height),
