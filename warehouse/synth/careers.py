@@ -8,6 +8,11 @@ Offending is a person-month logistic model for persons of an offending class (1-
 with zero-inflated person-years (structural zeros with probability omega_g). Each offence month gives
 a case (5% a second one); x = SECM category (benefit / school / other-no-income vs work), cohabiting
 partner, >=1 legal child, >=1 resident non-biological child.
+
+Study-sample persons get a post-index term after their index trafficking offence (``post_index_shift``):
+a sanction phase with lower odds, and no age-graded decline below a fraction of the level at the index.
+Their trafficking recidivism is a resumption process with a constant yearly hazard
+(``trafficking_resumption``).
 """
 
 from __future__ import annotations
@@ -97,13 +102,50 @@ def select_sample(rng, pop: Pop, cfg, quota: int, in_households: np.ndarray) -> 
     return pd.DataFrame({"p": p, "cls": np.concatenate(chosen_g), "index_reg": t[p]})
 
 
+def index_offence_days(rng, pop: Pop, sample: pd.DataFrame) -> np.ndarray:
+    """Offence day of each sample person's index trafficking case: 20-400 days before its registration,
+    not before age 15."""
+    sp = sample["p"].to_numpy()
+    ioff = sample["index_reg"].to_numpy() - rng.integers(20, 400, len(sp))
+    return np.maximum(ioff, pop.bdate[sp] + int(15 * YEAR))
+
+
+def post_index_shift(cfg, curve: np.ndarray, index_month: np.ndarray) -> np.ndarray:
+    """Monthly log-odds shift of sample persons' offending after their index trafficking offence.
+
+    ``curve`` (n, months) is the baseline log-odds of the profile's age curve, ``index_month`` (n,) the month
+    of the index offence. For months m after the index month::
+
+        shift = max(0, curve[index] + log(rho) - curve[m]) + log(s) * [m - index <= 12 * T]
+
+    with rho = ``post_index_floor``, s = ``post_index_suppression``, T = ``post_index_suppression_years``.
+    The first term is persistence: during the follow-up the odds do not fall below rho times the odds at the
+    index, i.e. no age-graded desistance while the person is embedded in the exploitation milieu (the study
+    sees INC and LPK offend as often after the trafficking case as before). The second is the sanction phase:
+    arrest, prosecution and a (partly) suspended sentence with its probation period (proeftijd, 2-3 years)
+    deter new offences for the first T years (hence the low 2-year but high 7-year recidivism of the
+    Dadermonitor). Months up to the index month are unchanged.
+    """
+    m = np.arange(curve.shape[1])[None, :]
+    im = np.clip(np.asarray(index_month, np.int64), 0, curve.shape[1] - 1)[:, None]
+    c0 = np.take_along_axis(curve, im, axis=1)
+    shift = np.maximum(0.0, c0 + np.log(cfg.post_index_floor) - curve)
+    shift = shift + np.where(m - im <= round(12 * cfg.post_index_suppression_years),
+                             np.log(cfg.post_index_suppression), 0.0)
+    return np.where(m > im, shift, 0.0)
+
+
 def lambda_curve(cfg, g: str, age):
     c = cfg.group_curves[g]
     return c["base"] + c["peak"] * np.exp(-(((age - c["centre"]) / c["width"]) ** 2))
 
 
-def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, nonbio_hh, present):
-    """Returns (person, offence month) of offence months for all offending-class persons."""
+def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, nonbio_hh, present,
+                       index_day: np.ndarray | None = None):
+    """Returns (person, offence month) of offence months for all offending-class persons.
+
+    ``index_day`` (pop.n,): index trafficking offence day of sample persons, negative elsewhere; their
+    months after it get ``post_index_shift``."""
     off = np.nonzero(pop.cls > 0)[0]
     n = len(off)
     if n == 0:
@@ -131,6 +173,9 @@ def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, non
         lam[sel] = lambda_curve(cfg, gname, age[sel])
     p0 = np.clip(lam / 12.0, 1e-6, 0.9)
     lo = np.log(p0 / (1 - p0)) - cfg.age_decline_slope * np.clip(age - cfg.age_decline_after, 0, None)
+    if index_day is not None:
+        rows = np.nonzero(index_day[off] >= 0)[0]
+        lo[rows] += post_index_shift(cfg, lo[rows], month_of(index_day[off[rows]]))
     b = cfg.log_odds
     s = secm_cat[off]
     lo += b["secm_benefit"] * (s == BENEFIT) + b["secm_school"] * (s == SCHOOL) + b["secm_other_no_income"] * (s == OTHER)
@@ -161,8 +206,7 @@ def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.D
     # index trafficking cases of the sample
     sp = sample["p"].to_numpy()
     ireg = sample["index_reg"].to_numpy()
-    ioff = ireg - rng.integers(20, 400, len(sp))
-    ioff = np.maximum(ioff, pop.bdate[sp] + int(15 * YEAR))
+    ioff = sample["index_off"].to_numpy() if "index_off" in sample else index_offence_days(rng, pop, sample)
     cp = np.concatenate([pers, sp])
     cday = np.concatenate([off_day, ioff]).astype(np.int64)
     reg = np.concatenate([off_day + 7 + rng.exponential(cfg.registration_lag_days_mean, n).astype(np.int64), ireg])
@@ -217,6 +261,36 @@ def sample_kin(pop: Pop, un: Unions, insample: np.ndarray) -> np.ndarray:
     return kin
 
 
+def trafficking_resumption(rng, cfg, case_p: np.ndarray, case_day: np.ndarray, is_index: np.ndarray,
+                           index_day: np.ndarray, rounds: int = 4) -> np.ndarray:
+    """Cases (positions) of sample persons that become trafficking recidivism.
+
+    Exploitation resumes after an exponential waiting time with rate h = ``trafficking_resumption_rate``
+    per year, counted from the index offence and again from each resumption; it is registered with the
+    person's first case on or after that time (a new victim is recruited at a constant rate, not in
+    proportion to the person's other offending; it comes to light with a police contact). ``case_p`` and
+    ``case_day`` must be sorted by person, then day; ``index_day`` is indexed by person (negative: not
+    in the sample). At most ``rounds`` resumptions per person.
+    """
+    cp = np.asarray(case_p, np.int64)
+    cd = np.asarray(case_day, np.int64)
+    key = cp * np.int64(10**6) + cd
+    people = np.unique(cp[index_day[cp] >= 0])
+    anchor = index_day[people].astype(np.int64)
+    out = []
+    for _ in range(rounds):
+        target = anchor + np.ceil(rng.exponential(YEAR / cfg.trafficking_resumption_rate, len(people))).astype(np.int64)
+        j = np.searchsorted(key, people * np.int64(10**6) + target)
+        jj = np.minimum(j, len(cp) - 1)
+        ok = (j < len(cp)) & (cp[jj] == people) & (cd[jj] > index_day[people])
+        ok &= ~is_index[jj]
+        out.append(jj[ok])
+        people, anchor = people[ok], cd[jj[ok]]
+        if len(people) == 0:
+            break
+    return np.unique(np.concatenate(out)) if out else np.empty(0, np.int64)
+
+
 def add_trafficking(rng, pop: Pop, cfg, cases: pd.DataFrame, offences: pd.DataFrame, sample: pd.DataFrame, codes,
                     un: Unions):
     """Trafficking register rows: sample index cases (rule-matching), sample recidivism and other
@@ -230,12 +304,11 @@ def add_trafficking(rng, pop: Pop, cfg, cases: pd.DataFrame, offences: pd.DataFr
     idx_cases = np.nonzero(cases["is_index"].to_numpy())[0]
     insample = np.zeros(pop.n, bool)
     insample[sample["p"].to_numpy()] = True
-    # sample recidivism: a later case turned trafficking
-    later = np.nonzero(insample[cp] & ~cases["is_index"].to_numpy())[0]
-    ireg = np.full(pop.n, 10**9)
-    ireg[sample["p"].to_numpy()] = sample["index_reg"].to_numpy()
-    later = later[cases["offence"].to_numpy()[later] > ireg[cp[later]]]
-    later = later[rng.random(len(later)) < cfg.sample_trafficking_recidivism / 3]
+    # sample recidivism: exploitation resumes, registered with a later case of the person
+    ioff = np.full(pop.n, -1, np.int64)
+    is_index = cases["is_index"].to_numpy()
+    ioff[cp[is_index]] = cases["offence"].to_numpy()[is_index]
+    later = trafficking_resumption(rng, cfg, cp, cases["offence"].to_numpy(), is_index, ioff)
     # other trafficking suspects (not in the sample): co-offending relatives (siblings, partners) of sample
     # persons, and a rare trafficking case anywhere else in the population
     kin = sample_kin(pop, un, insample) & ~insample

@@ -62,7 +62,10 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     comp0 = households.compose(grid, pop, wts)
     partner_hh, nonbio_hh = households.covariates(grid, comp0, pop)
     secm = socio.secm_latent(rng, pop, cfg)
-    pers, mon, alpha = careers.simulate_offending(rng, pop, un, cfg, secm, partner_hh, nonbio_hh, present)
+    sample["index_off"] = careers.index_offence_days(rng, pop, sample)
+    index_day = np.full(P, -1, np.int64)
+    index_day[sample["p"].to_numpy()] = sample["index_off"].to_numpy()
+    pers, mon, alpha = careers.simulate_offending(rng, pop, un, cfg, secm, partner_hh, nonbio_hh, present, index_day)
     del partner_hh, nonbio_hh
     codes = careers.offence_table()
     cases, offences = careers.build_cases(rng, pop, cfg, pers, mon, sample, codes)
