@@ -18,7 +18,7 @@ from warehouse.synth.config import SynthConfig
 from warehouse.synth.demography import YEAR, Pop, Unions
 from warehouse.synth.households import M as HM
 from warehouse.synth.socio import CM, CREF, WORK
-from warehouse.synth.util import BIG, day, expit, month_of
+from warehouse.synth.util import BIG, day, month_of
 
 CFG = dataclasses.replace(
     SynthConfig(), frailty_sd=0.0, zero_inflation={"INC": 0.0, "EPK": 0.0, "LPK": 0.0, "CON": 0.0, "LOW": 0.0}
@@ -38,16 +38,18 @@ def _pop(n: int, birth: str, cls: int) -> Pop:
 def _expected_monthly(cfg: SynthConfig, group: str, birth: str, index: str | None) -> np.ndarray:
     """Planted monthly offending probability of one person at the reference covariates (written out here)."""
     age = (CREF - day(birth)) / YEAR
-    p0 = np.clip(lambda_curve(cfg, group, age) / 12.0, 1e-6, 0.9)
-    curve = np.log(p0 / (1 - p0)) - cfg.age_decline_slope * np.clip(age - cfg.age_decline_after, 0, None)
+    rate = lambda_curve(cfg, group, age)  # cases per year
+    odds_factor = np.ones(CM)
     if index is not None:
         im = int(month_of(day(index)))
         months = np.arange(CM)
         after = months > im
-        floor = curve[im] + np.log(cfg.post_index_floor)
+        rate = np.where(after, rate + cfg.post_index_persistent_rate, rate)
         sanction = after & (months - im <= 12 * cfg.post_index_suppression_years)
-        curve = np.where(after, np.maximum(curve, floor), curve) + np.where(sanction, np.log(cfg.post_index_suppression), 0)
-    return np.where(age >= 12, expit(curve), 0.0)
+        odds_factor = np.where(sanction, cfg.post_index_suppression, 1.0)
+    p0 = np.clip(rate / 12.0, 1e-6, 0.9)
+    odds = p0 / (1 - p0) * odds_factor * np.exp(-cfg.age_decline_slope * np.clip(age - cfg.age_decline_after, 0, None))
+    return np.where(age >= 12, odds / (1 + odds), 0.0)
 
 
 @pytest.mark.parametrize("group,cls,birth,index", [("LPK", 3, "1982-01-01", "2010-01-15"),
@@ -74,45 +76,52 @@ def test_post_index_offending_follows_planted_formula(group: str, cls: int, birt
             realised = hit[rows, period].mean()
             se = np.sqrt(expected * (1 - expected) / ((n // 2) * k))
             assert abs(realised - expected) < 4.5 * se + 1e-4, (group, idx, period, realised, expected)
-    # the mechanism is visible: the sanction phase halves the odds, persistence keeps later offending higher
-    assert hit[: n // 2, sanction].mean() < 0.7 * hit[n // 2 :, sanction].mean()
-    assert hit[: n // 2, later].mean() > hit[n // 2 :, later].mean()
+    # the mechanism is visible: the sanction phase lowers the odds, persistence keeps later offending higher
+    assert hit[: n // 2, sanction].mean() < 0.85 * hit[n // 2 :, sanction].mean()
+    assert hit[: n // 2, later].mean() > 1.1 * hit[n // 2 :, later].mean()
     # nothing changes up to the index month
     assert abs(hit[: n // 2, : im + 1].mean() - hit[n // 2 :, : im + 1].mean()) < 0.002
 
 
-def test_trafficking_resumption_is_exponential_from_the_index() -> None:
+def _cumulative_intensity(cfg: SynthConfig, age0: np.ndarray, years) -> np.ndarray:
+    """Integral over (t0, t0 + years] of h = h0 * exp(-b * max(age - a0, 0)) * (s during the first T years),
+    for a person aged age0 at t0, in closed form."""
+    h0, b, a0 = cfg.trafficking_resumption_rate, cfg.trafficking_resumption_age_decline, cfg.trafficking_resumption_age
+
+    def age_part(x0, x1):  # integral of h0 * exp(-b * max(age - a0, 0)) over ages (x0, x1]
+        flat = h0 * np.clip(np.minimum(x1, a0) - x0, 0, None)
+        lo = np.maximum(x0, a0)
+        return flat + np.where(x1 > lo, h0 / b * (np.exp(-b * (lo - a0)) - np.exp(-b * (np.maximum(x1, lo) - a0))), 0.0)
+
+    years = np.asarray(years, float)
+    t_s = np.minimum(years, cfg.post_index_suppression_years)
+    return cfg.post_index_suppression * age_part(age0, age0 + t_s) + age_part(age0 + t_s, age0 + years)
+
+
+@pytest.mark.parametrize("age_at_index", [19.0, 25.0, 33.0])
+def test_trafficking_resumption_follows_planted_intensity(age_at_index: float) -> None:
     cfg = SynthConfig()
-    n = 20000
-    t0 = day("2005-01-01")
-    # each person has a case on the 1st of every month 1995-2022; half of them are sample persons (index in 2005)
-    months = np.arange(day("1995-01-01"), day("2022-12-31"), 1).astype("datetime64[D]").astype("datetime64[M]")
-    month_days = np.unique(months).astype("datetime64[D]").astype(np.int64)
-    case_p = np.repeat(np.arange(n), len(month_days))
-    case_day = np.tile(month_days, n)
-    is_index = (case_day == t0) & (case_p < n // 2)
-    index_day = np.where(np.arange(n) < n // 2, t0, -1).astype(np.int64)
-    conv = trafficking_resumption(np.random.default_rng(9), cfg, case_p, case_day, is_index, index_day)
-    assert not is_index[conv].any()
-    assert (case_p[conv] < n // 2).all() and (case_day[conv] > t0).all()
-    first = np.full(n // 2, np.iinfo(np.int64).max)
-    np.minimum.at(first, case_p[conv], case_day[conv])
-    h = cfg.trafficking_resumption_rate
-    for years in (2, 5, 10):
-        share = (first <= t0 + years * YEAR).mean()
-        # registration waits for the next monthly case (at most a month)
-        lo, hi = 1 - np.exp(-h * (years - 1 / 12)), 1 - np.exp(-h * years)
-        se = np.sqrt(hi * (1 - hi) / (n // 2))
-        assert lo - 4 * se < share < hi + 4 * se, (years, share, lo, hi)
-    # the clock restarts at each resumption: the gap to the second one is exponential too
-    n_conv = np.bincount(case_p[conv], minlength=n // 2)
-    second = np.full(n // 2, np.iinfo(np.int64).max)
-    order = np.lexsort((case_day[conv], case_p[conv]))
-    cp, cd = case_p[conv][order], case_day[conv][order]
-    is_second = np.concatenate([[False], cp[1:] == cp[:-1]]) & ~np.concatenate([[False, False], cp[2:] == cp[:-2]])
-    second[cp[is_second]] = cd[is_second]
-    has1 = n_conv >= 1
-    gap_years = (second[has1] - first[has1]) / YEAR
-    share = (gap_years <= 5).mean()
-    hi = 1 - np.exp(-h * 5)
-    assert abs(share - hi) < 4 * np.sqrt(hi * (1 - hi) / has1.sum()) + 0.01, (share, hi)
+    n = 60000
+    index_day = np.full(n, day("2005-01-01"), np.int64) + np.arange(n) % 365
+    birth_day = index_day - int(round(age_at_index * YEAR))
+    end_day = np.where(np.arange(n) % 4 == 0, index_day + int(3 * YEAR), day("2022-12-31"))  # a quarter end at 3 years
+    who, at = trafficking_resumption(np.random.default_rng(9), cfg, index_day, end_day, birth_day)
+    assert ((at > index_day[who]) & (at < end_day[who])).all()
+    full = end_day > index_day + 10 * YEAR
+    first = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first, who, at)
+    for years in (1, 2, 5, 10):
+        share = (first[full] <= index_day[full] + years * YEAR).mean()
+        expected = 1 - np.exp(-_cumulative_intensity(cfg, np.array(age_at_index), years))
+        assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / full.sum()), (years, share, expected)
+    # a Poisson process: the number of resumptions up to 2022 has mean (and variance) equal to the integrated intensity
+    span = (day("2022-12-31") - index_day[full]) / YEAR
+    counts = np.bincount(who, minlength=n)[full]
+    mean = _cumulative_intensity(cfg, np.full(full.sum(), age_at_index), span).mean()
+    assert abs(counts.mean() - mean) < 4 * np.sqrt(mean / full.sum()), (counts.mean(), mean)
+    assert abs(counts.var() - mean) < 0.15 * mean + 0.01, (counts.var(), mean)
+    # the persons observed for 3 years only: never a resumption after their end
+    short = ~full
+    assert abs((np.bincount(who, minlength=n)[short] > 0).mean()
+               - (1 - np.exp(-_cumulative_intensity(cfg, np.array(age_at_index), 3.0)))) < 0.015
+
