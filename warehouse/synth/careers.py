@@ -197,16 +197,18 @@ def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, non
     return pers, mon, full_alpha
 
 
-def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.DataFrame):
-    """Cases (one row per case) and offences (case x offence) including the index trafficking cases."""
+def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.DataFrame, rng_sample=None):
+    """Cases (one row per case) and offences (case x offence) including the index trafficking cases and the
+    sample's trafficking resumptions (drawn from ``rng_sample``, default ``rng``)."""
+    rng_sample = rng if rng_sample is None else rng_sample
     n = len(pers)
     off_day = CREF[mon] + rng.integers(0, 28, n)
     # index trafficking cases of the sample
     sp = sample["p"].to_numpy()
     ireg = sample["index_reg"].to_numpy()
-    ioff = sample["index_off"].to_numpy() if "index_off" in sample else index_offence_days(rng, pop, sample)
+    ioff = sample["index_off"].to_numpy() if "index_off" in sample else index_offence_days(rng_sample, pop, sample)
     # trafficking recidivism: new trafficking cases of sample persons
-    rp, rday = trafficking_resumption(rng, cfg, ioff, np.minimum(pop.death[sp], END), pop.bdate[sp])
+    rp, rday = trafficking_resumption(rng_sample, cfg, ioff, np.minimum(pop.death[sp], END), pop.bdate[sp])
     nr = len(rp)
     cp = np.concatenate([pers, sp, sp[rp]])
     cday = np.concatenate([off_day, ioff, rday]).astype(np.int64)
