@@ -167,7 +167,7 @@ class SynthConfig:
     #: cases per year (no age-graded desistance below that floor), with the odds x post_index_suppression during
     #: the first post_index_suppression_years (prosecution and a suspended sentence's probation period)
     post_index_persistent_rate: float = 0.03
-    post_index_suppression: float = 0.6
+    post_index_suppression: float = 0.5
     post_index_suppression_years: float = 3.0
     #: non-sample trafficking suspects among the sample's siblings and partners (co-offenders), per sample person
     kin_trafficking_ratio: float = 0.1
