@@ -141,7 +141,7 @@ def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, non
     """Returns (person, offence month) of offence months for all offending-class persons.
 
     ``index_day`` (pop.n,): index trafficking offence day of sample persons, negative elsewhere; their
-    months after it get ``post_index_shift``."""
+    months after the index month follow ``post_index_log_odds``."""
     off = np.nonzero(pop.cls > 0)[0]
     n = len(off)
     if n == 0:
