@@ -8,6 +8,11 @@ Offending is a person-month logistic model for persons of an offending class (1-
 with zero-inflated person-years (structural zeros with probability omega_g). Each offence month gives
 a case (5% a second one); x = SECM category (benefit / school / other-no-income vs work), cohabiting
 partner, >=1 legal child, >=1 resident non-biological child.
+
+Study-sample persons offend differently after their index trafficking offence (``post_index_log_odds``):
+a sanction phase with lower odds, and a persistent rate added to the age curve.
+Their trafficking recidivism is a resumption process with an age-graded yearly hazard
+(``trafficking_resumption``): each resumption is a new trafficking case.
 """
 
 from __future__ import annotations
@@ -113,13 +118,46 @@ def select_sample(rng, pop: Pop, cfg, quota: int, in_households: np.ndarray) -> 
     return pd.DataFrame({"p": p, "cls": np.concatenate(chosen_g), "index_reg": t[p]})
 
 
+def index_offence_days(rng, pop: Pop, sample: pd.DataFrame) -> np.ndarray:
+    """Offence day of each sample person's index trafficking case: 20-400 days before its registration,
+    not before age 15."""
+    sp = sample["p"].to_numpy()
+    ioff = sample["index_reg"].to_numpy() - rng.integers(*INDEX_OFFENCE_LEAD_DAYS, len(sp))
+    return np.maximum(ioff, pop.bdate[sp] + int(15 * YEAR))
+
+
+def post_index_log_odds(cfg, rate: np.ndarray, months_after: np.ndarray) -> np.ndarray:
+    """Monthly log-odds of a sample person's offending after the index trafficking offence (before the
+    adult age decline, frailty and covariates, which apply as before the index).
+
+    ``rate`` is the profile's age curve lambda_g(age) in cases per year, ``months_after`` the months since
+    the index month (> 0)::
+
+        logit p = logit((lambda_g(age) + kappa) / 12) + log(s) * [months_after <= 12 * T]
+
+    with kappa = ``post_index_persistent_rate``, s = ``post_index_suppression``, T =
+    ``post_index_suppression_years``. kappa is persistence: continued involvement in the exploitation milieu
+    keeps a floor of registered offending that does not decline with age (the study sees INC and LPK offend as
+    often after the trafficking case as before, and recidivism still rising 5-7 years on). s is the sanction
+    phase: arrest, prosecution and a (partly) suspended sentence with its probation period (proeftijd, 2-3
+    years) deter new offences during the first T years (hence the low 2-year recidivism of the Dadermonitor).
+    """
+    p = np.clip((rate + cfg.post_index_persistent_rate) / 12.0, 1e-6, 0.9)
+    sanction = months_after <= round(12 * cfg.post_index_suppression_years)
+    return np.log(p / (1 - p)) + np.where(sanction, np.log(cfg.post_index_suppression), 0.0)
+
+
 def lambda_curve(cfg, g: str, age):
     c = cfg.group_curves[g]
     return c["base"] + c["peak"] * np.exp(-(((age - c["centre"]) / c["width"]) ** 2))
 
 
-def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, nonbio_hh, present):
-    """Returns (person, offence month) of offence months for all offending-class persons."""
+def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, nonbio_hh, present,
+                       index_day: np.ndarray | None = None):
+    """Returns (person, offence month) of offence months for all offending-class persons.
+
+    ``index_day`` (pop.n,): index trafficking offence day of sample persons, negative elsewhere; their
+    months after the index month follow ``post_index_log_odds``."""
     off = np.nonzero(pop.cls > 0)[0]
     n = len(off)
     if n == 0:
@@ -146,7 +184,12 @@ def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, non
         sel = g == gi + 1
         lam[sel] = lambda_curve(cfg, gname, age[sel])
     p0 = np.clip(lam / 12.0, 1e-6, 0.9)
-    lo = np.log(p0 / (1 - p0)) - cfg.age_decline_slope * np.clip(age - cfg.age_decline_after, 0, None)
+    lo = np.log(p0 / (1 - p0))
+    if index_day is not None:
+        rows = np.nonzero(index_day[off] >= 0)[0]
+        after = np.arange(CM)[None, :] - month_of(index_day[off[rows]])[:, None]
+        lo[rows] = np.where(after > 0, post_index_log_odds(cfg, lam[rows], after), lo[rows])
+    lo -= cfg.age_decline_slope * np.clip(age - cfg.age_decline_after, 0, None)
     b = cfg.log_odds
     s = secm_cat[off]
     lo += b["secm_benefit"] * (s == BENEFIT) + b["secm_school"] * (s == SCHOOL) + b["secm_other_no_income"] * (s == OTHER)
@@ -170,21 +213,28 @@ def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, non
     return pers, mon, full_alpha
 
 
-def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.DataFrame):
-    """Cases (one row per case) and offences (case x offence) including the index trafficking cases."""
+def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.DataFrame, rng_sample=None):
+    """Cases (one row per case) and offences (case x offence) including the index trafficking cases and the
+    sample's trafficking resumptions (drawn from ``rng_sample``, default ``rng``)."""
+    rng_sample = rng if rng_sample is None else rng_sample
     n = len(pers)
     off_day = CREF[mon] + rng.integers(0, 28, n)
     # index trafficking cases of the sample
     sp = sample["p"].to_numpy()
     ireg = sample["index_reg"].to_numpy()
-    ioff = ireg - rng.integers(*INDEX_OFFENCE_LEAD_DAYS, len(sp))
-    ioff = np.maximum(ioff, pop.bdate[sp] + int(15 * YEAR))
-    cp = np.concatenate([pers, sp])
-    cday = np.concatenate([off_day, ioff]).astype(np.int64)
-    reg = np.concatenate([off_day + 7 + rng.exponential(cfg.registration_lag_days_mean, n).astype(np.int64), ireg])
-    is_index = np.concatenate([np.zeros(n, bool), np.ones(len(sp), bool)])
+    ioff = sample["index_off"].to_numpy() if "index_off" in sample else index_offence_days(rng_sample, pop, sample)
+    # trafficking recidivism: new trafficking cases of sample persons
+    rp, rday = trafficking_resumption(rng_sample, cfg, ioff, np.minimum(pop.death[sp], END), pop.bdate[sp])
+    nr = len(rp)
+    cp = np.concatenate([pers, sp, sp[rp]])
+    cday = np.concatenate([off_day, ioff, rday]).astype(np.int64)
+    lag = 7 + rng.exponential(cfg.registration_lag_days_mean, n + nr).astype(np.int64)
+    reg = np.concatenate([off_day + lag[:n], ireg, rday + lag[n:]])
+    is_index = np.concatenate([np.zeros(n, bool), np.ones(len(sp), bool), np.zeros(nr, bool)])
+    is_resumption = np.concatenate([np.zeros(n + len(sp), bool), np.ones(nr, bool)])
     o = np.lexsort((reg, cday, cp))
-    cases = pd.DataFrame({"p": cp[o], "offence": cday[o], "reg": reg[o].astype(np.int64), "is_index": is_index[o]})
+    cases = pd.DataFrame({"p": cp[o], "offence": cday[o], "reg": reg[o].astype(np.int64), "is_index": is_index[o],
+                          "is_resumption": is_resumption[o]})
     cases = cases[cases["offence"] < np.minimum(pop.death[cases["p"].to_numpy()], END)].reset_index(drop=True)
     nc = len(cases)
     k = rng.choice(3, nc, p=cfg.offences_per_case_probs) + 1
@@ -215,8 +265,8 @@ def build_cases(rng, pop: Pop, cfg, pers, mon, sample: pd.DataFrame, codes: pd.D
             pool = cat_codes[c]
             pick = np.searchsorted(cat_cum[c], v[s2], side="right").clip(0, len(pool) - 1)
             code_idx[np.nonzero(sel)[0][s2]] = pool[pick]
-    # first offence of an index case is trafficking (old article before 2005)
-    first_of_index = (seq == 1) & cases["is_index"].to_numpy()[ci]
+    # first offence of an index or resumption case is trafficking (old article before 2005)
+    first_of_index = (seq == 1) & (cases["is_index"].to_numpy() | cases["is_resumption"].to_numpy())[ci]
     old = cases["offence"].to_numpy()[ci] < day("2005-01-01")
     tr_new = codes.index[codes["code"] == "3.6.1"][0]
     tr_old = codes.index[codes["code"] == "3.6.2"][0]
@@ -238,6 +288,42 @@ def sample_kin(pop: Pop, un: Unions, insample: np.ndarray) -> np.ndarray:
     return kin
 
 
+def trafficking_resumption(rng, cfg, index_day: np.ndarray, end_day: np.ndarray, birth_day: np.ndarray,
+                           rounds: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """Trafficking recidivism of sample persons: (position in ``index_day``, offence day) of new trafficking cases.
+
+    Exploitation resumes (a new victim is recruited) as a Poisson process from the index offence on, while the
+    person is observed (before ``end_day``), with the yearly intensity::
+
+        h(age, t) = h0 * exp(-b * max(age - a0, 0)) * (s if t <= T else 1)
+
+    h0 = ``trafficking_resumption_rate``, b = ``trafficking_resumption_age_decline``, a0 =
+    ``trafficking_resumption_age``, t = years since the index offence, s and T the sanction phase of
+    ``post_index_log_odds`` (``post_index_suppression``, ``post_index_suppression_years``); each resumption is a
+    new trafficking case. Recruiting victims ('loverboy' exploitation) is a young adult's crime that follows the
+    age-crime curve, and it does not scale with the person's other offending, so h depends on age but not on the
+    profile; the sanction phase deters it like any other offence. Drawn by thinning: candidate events at rate h0,
+    each kept with probability h / h0; at most ``rounds`` candidates per person.
+    """
+    who = np.arange(len(index_day))
+    at = np.asarray(index_day, np.int64)
+    out_p, out_d = [], []
+    for _ in range(rounds):
+        at = at + np.ceil(rng.exponential(YEAR / cfg.trafficking_resumption_rate, len(who))).astype(np.int64)
+        alive = at < end_day[who]
+        who, at = who[alive], at[alive]
+        age = (at - birth_day[who]) / YEAR
+        sanction = at - index_day[who] <= cfg.post_index_suppression_years * YEAR
+        keep = rng.random(len(who)) < np.exp(
+            -cfg.trafficking_resumption_age_decline * np.maximum(age - cfg.trafficking_resumption_age, 0.0)
+        ) * np.where(sanction, cfg.post_index_suppression, 1.0)
+        out_p.append(who[keep])
+        out_d.append(at[keep])
+        if len(who) == 0:
+            break
+    return np.concatenate(out_p), np.concatenate(out_d)
+
+
 def add_trafficking(rng, pop: Pop, cfg, cases: pd.DataFrame, offences: pd.DataFrame, sample: pd.DataFrame, codes,
                     un: Unions):
     """Trafficking register rows: sample index cases (rule-matching), sample recidivism and other
@@ -251,12 +337,8 @@ def add_trafficking(rng, pop: Pop, cfg, cases: pd.DataFrame, offences: pd.DataFr
     idx_cases = np.nonzero(cases["is_index"].to_numpy())[0]
     insample = np.zeros(pop.n, bool)
     insample[sample["p"].to_numpy()] = True
-    # sample recidivism: a later case turned trafficking
-    later = np.nonzero(insample[cp] & ~cases["is_index"].to_numpy())[0]
-    ireg = np.full(pop.n, 10**9)
-    ireg[sample["p"].to_numpy()] = sample["index_reg"].to_numpy()
-    later = later[cases["offence"].to_numpy()[later] > ireg[cp[later]]]
-    later = later[rng.random(len(later)) < cfg.sample_trafficking_recidivism / 3]
+    # sample recidivism: the resumption cases (their first offence is already trafficking)
+    later = np.nonzero(cases["is_resumption"].to_numpy())[0]
     # other trafficking suspects (not in the sample): co-offending relatives (siblings, partners) of sample
     # persons, and a rare trafficking case anywhere else in the population
     kin = sample_kin(pop, un, insample) & ~insample
@@ -273,7 +355,7 @@ def add_trafficking(rng, pop: Pop, cfg, cases: pd.DataFrame, offences: pd.DataFr
         _, first = np.unique(cp[pick], return_index=True)  # at most one per person
         other.append(np.sort(pick[first][:n_pick]))
     other = np.sort(np.concatenate(other))
-    conv = np.concatenate([later, other])
+    conv = other
     # add the trafficking offence as an extra offence of those cases
     nseq = offences.groupby("case")["seq"].max()
     add = pd.DataFrame({

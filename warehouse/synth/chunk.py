@@ -62,10 +62,16 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     comp0 = households.compose(grid, pop, wts)
     partner_hh, nonbio_hh = households.covariates(grid, comp0, pop)
     secm = socio.secm_latent(rng, pop, cfg)
-    pers, mon, alpha = careers.simulate_offending(rng, pop, un, cfg, secm, partner_hh, nonbio_hh, present)
+    # the sample's index offence days and trafficking resumptions come from their own stream, so the rest of the
+    # population's draws do not depend on them
+    rng_sample = np.random.default_rng([cfg.seed, idx, 1])
+    sample["index_off"] = careers.index_offence_days(rng_sample, pop, sample)
+    index_day = np.full(P, -1, np.int64)
+    index_day[sample["p"].to_numpy()] = sample["index_off"].to_numpy()
+    pers, mon, alpha = careers.simulate_offending(rng, pop, un, cfg, secm, partner_hh, nonbio_hh, present, index_day)
     del partner_hh, nonbio_hh
     codes = careers.offence_table()
-    cases, offences = careers.build_cases(rng, pop, cfg, pers, mon, sample, codes)
+    cases, offences = careers.build_cases(rng, pop, cfg, pers, mon, sample, codes, rng_sample)
     offences, mh = careers.add_trafficking(rng, pop, cfg, cases, offences, sample, codes, un)
     pen = codes["stat_max_prison_years"].to_numpy()
     omax = offences.assign(pen=pen[offences["code_idx"].to_numpy()])

@@ -175,7 +175,18 @@ class SynthConfig:
     sample_risk_weight: dict = _f({"INC": 2.0, "EPK": 3.0, "LPK": 2.6, "CON": 3.5})
     #: ... times exp(v_g * mean risk of the simulated parents): the persistent profiles come from criminal families
     sample_family_weight: dict = _f({"INC": 0.4, "EPK": 1.2, "LPK": 1.2, "CON": 0.5})
-    sample_trafficking_recidivism: float = 0.35  #: later cases of sample persons turned trafficking
+    #: trafficking recidivism of sample persons: after the index offence exploitation resumes (a new trafficking
+    #: case) as a Poisson process with yearly intensity rate * exp(-age_decline * max(age - age, 0)), x the
+    #: post_index_suppression below during the sanction phase
+    trafficking_resumption_rate: float = 0.05
+    trafficking_resumption_age: float = 25.0
+    trafficking_resumption_age_decline: float = 0.10
+    #: after the index trafficking offence a sample person offends at lambda_g(age) + post_index_persistent_rate
+    #: cases per year (no age-graded desistance below that floor), with the odds x post_index_suppression during
+    #: the first post_index_suppression_years (prosecution and a suspended sentence's probation period)
+    post_index_persistent_rate: float = 0.03
+    post_index_suppression: float = 0.5
+    post_index_suppression_years: float = 3.0
     #: non-sample trafficking suspects among the sample's siblings and partners (co-offenders), per sample person
     kin_trafficking_ratio: float = 0.1
     #: probability that a case (1996-2021) of anyone else in the population is (also) a trafficking case
