@@ -153,11 +153,16 @@ def lambda_curve(cfg, g: str, age):
 
 
 def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, nonbio_hh, present,
-                       index_day: np.ndarray | None = None):
+                       index_day: np.ndarray | None = None, mother: np.ndarray | None = None,
+                       father: np.ndarray | None = None):
     """Returns (person, offence month) of offence months for all offending-class persons.
 
     ``index_day`` (pop.n,): index trafficking offence day of sample persons, negative elsewhere; their
-    months after the index month follow ``post_index_log_odds``."""
+    months after the index month follow ``post_index_log_odds``. ``bio_child`` is on from the birth month of the
+    first child linked by ``mother``/``father`` (default: the true parents; the generator passes the links
+    KINDOUDERTAB shows, as the warehouse sees them)."""
+    mother = pop.mother if mother is None else mother
+    father = pop.father if father is None else father
     off = np.nonzero(pop.cls > 0)[0]
     n = len(off)
     if n == 0:
@@ -171,10 +176,10 @@ def simulate_offending(rng, pop: Pop, un: Unions, cfg, secm_cat, partner_hh, non
     nonbio = np.zeros((pop.n, CM), bool)
     nonbio[:, HM0 : HM0 + HM] = nonbio_hh
     first_child = np.full(pop.n, 10**9, np.int64)
-    kid = np.nonzero(pop.mother >= 0)[0]
-    np.minimum.at(first_child, pop.mother[kid], month_of(pop.bdate[kid]))
-    kf = kid[pop.father[kid] >= 0]
-    np.minimum.at(first_child, pop.father[kf], month_of(pop.bdate[kf]))
+    km = np.nonzero(mother >= 0)[0]
+    np.minimum.at(first_child, mother[km], month_of(pop.bdate[km]))
+    kf = np.nonzero(father >= 0)[0]
+    np.minimum.at(first_child, father[kf], month_of(pop.bdate[kf]))
 
     age = (CREF[None, :] - pop.bdate[off, None]) / YEAR
     act = present[off] & (age >= 12)

@@ -52,6 +52,13 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     rin = pseudonym9(gid, cfg.seed)
     present = socio.present_months(pop)
     registered = present[:, HM0:].any(axis=1)
+    # the parent links KINDOUDERTAB will show (person listed, parent registered): the offending model's child
+    # covariates use these, as the warehouse does (own stream, so the other draws do not depend on it)
+    born_abroad = pop.country != 6030
+    p_abs = np.where(born_abroad, cfg.p_absent_kindouder_migrant, cfg.p_absent_kindouder_other)
+    in_ko = registered & (np.random.default_rng([cfg.seed, idx, 2]).random(P) >= p_abs)
+    legal_mother, legal_father = (
+        np.where(in_ko & (par >= 0) & registered[np.maximum(par, 0)], par, -1) for par in (pop.mother, pop.father))
 
     grid = households.build_grid(rng, pop, un, cfg)
     in_hh = (grid.U >= 0).any(axis=1)
@@ -60,7 +67,7 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
 
     wts = rng.random(P)
     comp0 = households.compose(grid, pop, wts)
-    partner_hh, nonbio_hh = households.covariates(grid, comp0, pop)
+    partner_hh, nonbio_hh = households.covariates(grid, comp0, pop, legal_mother, legal_father)
     secm = socio.secm_latent(rng, pop, cfg)
     # the sample's index offence days and trafficking resumptions come from their own stream, so the rest of the
     # population's draws do not depend on them
@@ -68,7 +75,8 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     sample["index_off"] = careers.index_offence_days(rng_sample, pop, sample)
     index_day = np.full(P, -1, np.int64)
     index_day[sample["p"].to_numpy()] = sample["index_off"].to_numpy()
-    pers, mon, alpha = careers.simulate_offending(rng, pop, un, cfg, secm, partner_hh, nonbio_hh, present, index_day)
+    pers, mon, alpha = careers.simulate_offending(rng, pop, un, cfg, secm, partner_hh, nonbio_hh, present, index_day,
+                                                  legal_mother, legal_father)
     del partner_hh, nonbio_hh
     codes = careers.offence_table()
     cases, offences = careers.build_cases(rng, pop, cfg, pers, mon, sample, codes, rng_sample)
@@ -102,7 +110,6 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     reg_idx = np.nonzero(registered)[0]
     # ---------------- GBAPERSOONTAB ----------------
     y, m, d = ymd(pop.bdate)
-    born_abroad = pop.country != 6030
     unk_day = born_abroad & (rng.random(P) < cfg.p_unknown_birthday)
     unk_mon = unk_day & (rng.random(P) < cfg.p_unknown_birthmonth / cfg.p_unknown_birthday)
     mo, fa = pop.mother, pop.father
@@ -175,8 +182,6 @@ def run_chunk(cfg: SynthConfig, idx: int, n_founders: int, quota: int, person_of
     }
     tables.append(("gbahuishoudensbus", cfg.gba_version_year, hh_rows))
     # ---------------- KINDOUDERTAB ----------------
-    p_abs = np.where(born_abroad, cfg.p_absent_kindouder_migrant, cfg.p_absent_kindouder_other)
-    in_ko = registered & (rng.random(P) >= p_abs)
     k = np.nonzero(in_ko)[0]
     mvis = (mo[k] >= 0) & registered[np.maximum(mo[k], 0)]
     fvis = (fa[k] >= 0) & registered[np.maximum(fa[k], 0)]

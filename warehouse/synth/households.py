@@ -272,13 +272,19 @@ def compose(grid: Grid, pop: Pop, weights: np.ndarray, base: Composition | None 
     return Composition(valid.T, typ.T, plhh.T, sig.T, n_mem.T, n_child.T, n_other.T, young.T, old.T)
 
 
-def covariates(grid: Grid, comp: Composition, pop: Pop) -> tuple[np.ndarray, np.ndarray]:
-    """Monthly partner and resident-non-biological-child indicators (P x M bool)."""
+def covariates(grid: Grid, comp: Composition, pop: Pop, mother: np.ndarray | None = None,
+               father: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly partner and resident-non-biological-child indicators (P x M bool).
+
+    A resident child counts as the person's own if ``mother``/``father`` (default: the true parents; the
+    generator passes the links KINDOUDERTAB shows, as the warehouse sees them) name the person."""
+    mother = pop.mother if mother is None else mother
+    father = pop.father if father is None else father
     partner = (comp.plhh >= 3) & (comp.plhh <= 6)
     own = np.zeros(grid.U.shape, np.int16)
     cp, ck = np.nonzero(grid.role == R_CHILD)
     cu = grid.U[cp, ck]
-    for par in (pop.mother[cp], pop.father[cp]):
+    for par in (mother[cp], father[cp]):
         ok = (par >= 0) & (grid.U[np.maximum(par, 0), ck] == cu)
         own += np.bincount(par[ok] * own.shape[1] + ck[ok], minlength=own.size).reshape(own.shape).astype(np.int16)
     head = (comp.plhh == 5) | (comp.plhh == 6) | (comp.plhh == 7)
