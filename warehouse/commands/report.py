@@ -55,7 +55,7 @@ def report(
         tab.add_row(fig.query.name, str(len(fig.table)), f"{fig.seconds:.2f}")
     Console().print(tab)
     flagged = result.comparison[result.comparison["flag"] == "DEVIATES"]
-    chance = int(flagged["within_sampling_band"].eq(True).sum()) if "within_sampling_band" in flagged.columns else 0
+    chance = int(flagged["within_sampling_band"].eq(True).sum())
     console.print(f"published vs reproduced: {len(result.comparison)} numbers, {len(flagged)} beyond the thresholds "
                   f"({chance} within the 95% sampling band of their group size); "
                   f"{len(result.analytics_tables)} analytics tables written")

@@ -122,8 +122,7 @@ def comparison_html(comparison: pd.DataFrame) -> str:
     for _, r in comparison.iterrows():
         diff = "–" if pd.isna(r["difference"]) else f"{r['difference']:+.2f}"
         rep = "–" if pd.isna(r["reproduced"]) else (f"{r['reproduced']:.0f}" if r["stat"] == "pct" else f"{r['reproduced']:.2f}")
-        n_den = r.get("n_den", np.nan)
-        band = r.get("sampling_band", np.nan)
+        n_den, band = r["n_den"], r["sampling_band"]
         cls = ' class="flag"' if r["flag"] == "DEVIATES" else ""
         vals = [r["spec"], r["table"], r["grp"], r["measure"], r["category"], r["period"], r["stat"],
                 f"{r['published']:g}", rep, diff, "–" if pd.isna(n_den) else f"{n_den:.0f}",
@@ -146,7 +145,7 @@ def causes_html(comparison: pd.DataFrame) -> str:
             f"{r['table'].split('_')[1]}.{r['table'].split('_')[2]} {r['grp']} {r['measure']}"
             + (f" {r['category']}" if r["category"] else "") + (f" ({r['period']})" if r["period"] else "")
             for _, r in rows.iterrows())
-        inside = int(rows["within_sampling_band"].eq(True).sum()) if "within_sampling_band" in rows.columns else 0
+        inside = int(rows["within_sampling_band"].eq(True).sum())
         chance = f"; {inside} of them within the 95% sampling band" if inside else ""
         items.append(f"<li><b>{html.escape(cause)}</b> ({len(rows)}{chance}): {html.escape(what)}</li>")
     return ("<h3>Deviations and their causes</h3>"
@@ -193,8 +192,7 @@ def write_html(out: Path, figures: list[Any], comparison: pd.DataFrame, profile:
     files.append(comp_path)
     n_flag = int((comparison["flag"] == "DEVIATES").sum())
     n_sup = int((comparison["flag"] == "suppressed/missing").sum())
-    inside = comparison["within_sampling_band"].eq(True) if "within_sampling_band" in comparison.columns else False
-    n_chance = int(((comparison["flag"] == "DEVIATES") & inside).sum())
+    n_chance = int(((comparison["flag"] == "DEVIATES") & comparison["within_sampling_band"].eq(True)).sum())
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Brede blik op daderschap — reproduction report</title>
 <style>{CSS}</style></head><body>

@@ -14,6 +14,8 @@ CAUSES_CSV = Path(__file__).with_name("deviation_causes.csv")
 
 #: Flag thresholds in percentage points: group shares (GBTM group sizes) and other headline shares.
 THRESHOLDS = {"group_share": 3.0, "share": 5.0}
+#: Column of a protected table that holds each kind of published statistic.
+STAT_COLUMNS = {"pct": "pct", "mean": "mean", "odds_ratio": "odds_ratio"}
 #: Two-sided 95% normal quantile of the sampling band.
 Z_95 = 1.959963984540054
 
@@ -39,23 +41,12 @@ def _select(table: pd.DataFrame, row: pd.Series) -> pd.DataFrame:
     return sel
 
 
-def _lookup(table: pd.DataFrame, row: pd.Series) -> float:
+def _value(table: pd.DataFrame, row: pd.Series, column: str) -> float:
+    """``column`` of the one protected row holding a published number (NaN if not exactly one or not numeric)."""
     sel = _select(table, row)
-    if len(sel) != 1:
-        return float("nan")
-    column = {"pct": "pct", "mean": "mean", "odds_ratio": "odds_ratio"}[row["stat"]]
-    if column not in sel.columns:
+    if len(sel) != 1 or column not in sel.columns:
         return float("nan")
     value = pd.to_numeric(sel[column], errors="coerce").iloc[0]
-    return float(value) if pd.notna(value) else float("nan")
-
-
-def _denominator(table: pd.DataFrame, row: pd.Series) -> float:
-    """The (rounded) number of persons behind a reproduced share: ``n_den`` of its protected row."""
-    sel = _select(table, row)
-    if len(sel) != 1 or "n_den" not in sel.columns:
-        return float("nan")
-    value = pd.to_numeric(sel["n_den"], errors="coerce").iloc[0]
     return float(value) if pd.notna(value) else float("nan")
 
 
@@ -82,12 +73,13 @@ def compare_published(tables: Mapping[str, pd.DataFrame], published: pd.DataFram
     causes = load_causes()
     out = pub.copy()
     out["reproduced"] = [
-        _lookup(tables[r["table"]], r) if r["table"] in tables else float("nan") for _, r in pub.iterrows()
+        _value(tables[r["table"]], r, STAT_COLUMNS[r["stat"]]) if r["table"] in tables else float("nan")
+        for _, r in pub.iterrows()
     ]
     out["difference"] = out["reproduced"] - out["published"]
     is_share = out["stat"].eq("pct")
     out["n_den"] = [
-        _denominator(tables[r["table"]], r) if r["table"] in tables and r["stat"] == "pct" else float("nan")
+        _value(tables[r["table"]], r, "n_den") if r["table"] in tables and r["stat"] == "pct" else float("nan")
         for _, r in pub.iterrows()
     ]
     out["sampling_band"] = sampling_band(out["published"], out["n_den"]).where(is_share)
