@@ -173,8 +173,11 @@ class SynthConfig:
     sample_reg_years: tuple[int, int] = (2008, 2017)
     #: selection weight exp(w_g * z) favours high-risk families, most for the persistent profiles
     sample_risk_weight: dict = _f({"INC": 2.0, "EPK": 3.0, "LPK": 2.6, "CON": 3.5})
-    #: ... times exp(v_g * mean risk of the simulated parents): the persistent profiles come from criminal families
-    sample_family_weight: dict = _f({"INC": 0.4, "EPK": 1.2, "LPK": 1.2, "CON": 0.5})
+    #: ... times exp(v_g * mean risk of the simulated parents): the persistent profiles come from criminal families.
+    #: CON (the highest own risk, whose parents are already risky through heritability) get a negative weight: at
+    #: v = 0.5 / 0 their parents were criminal in 70% / 63% (mean of seeds 1-4; study 54%), at -0.4 58% with
+    #: criminal siblings 81% (85%); LPK 1.2 -> 1.4 and EPK 1.2 -> 1.0 bring 40% / 57-62% to the study's 44% / 57%
+    sample_family_weight: dict = _f({"INC": 0.4, "EPK": 1.0, "LPK": 1.4, "CON": -0.4})
     #: trafficking recidivism of sample persons: after the index offence exploitation resumes (a new trafficking
     #: case) as a Poisson process with yearly intensity rate * exp(-age_decline * max(age - age, 0)), x the
     #: post_index_suppression below during the sanction phase
@@ -195,10 +198,13 @@ class SynthConfig:
     # ---- socio-economic, education, health -------------------------------------------------
     #: logit P(startkwalificatie) = a - b*z - k*[a criminal case at ages 16-22]; a sets the general-population level
     #: (about 89% at 23, the NCC share); k: adolescent offending disrupts school, which separates the early starters
-    #: (EPK, CON, and LPK's late-adolescent cases) from INC at the same latent risk
-    p_startkwalificatie_intercept: float = 3.0
-    p_startkwalificatie_risk: float = 1.5
-    p_startkwalificatie_adolescent_case: float = 0.6
+    #: (EPK, CON, and LPK's late-adolescent cases) from INC at the same latent risk. Calibrated on the generator's
+    #: sample over seeds 1-4 (expected share of expit(a - b z - k [case]) per planted profile, births 1976-1998):
+    #: (3.0, 1.5, 0.6) gave INC 53 / LPK 40 / EPK 25 / CON 13 (study 43 / 30 / 22 / 14); (3.4, 1.7, 1.0) keeps the
+    #: CC level (z about 1, half with an adolescent case) and lowers INC, LPK and EPK by 4-7 points, CON by 3
+    p_startkwalificatie_intercept: float = 3.4
+    p_startkwalificatie_risk: float = 1.7
+    p_startkwalificatie_adolescent_case: float = 1.0
     #: without a startkwalificatie: logit P(highest completed is primary/practical/vmbo) = c + d*z, else mbo-1 or
     #: the lower years of havo/vwo (high-risk persons leave school at a lower level)
     edu_low_level_intercept: float = -0.2
