@@ -82,26 +82,27 @@ def test_same_numbers_as_the_sql_file(table_and_raw):
 FAMILYWISE_Z = 2.6382
 
 
-def test_planted_odds_ratios_covered_with_flexible_age(generated_warehouse: Path):
+def test_planted_odds_ratios_covered_with_flexible_age(off_panel, planted):
     """Same panel (the query's own CTEs), age as cubic splines per estimated trajectory profile (no planted
     truth in the model): all six covered, family-wise 95%. Per-term 95% intervals, used here until 2026-11,
     miss one of six in 14-36% of the outcomes re-drawn from the planted model on seeds 3-7 even with the
     planted age curves (calfam2 measurement, 2026-11-24), so passing them on one draw was luck."""
-    panel = _off_panel(generated_warehouse)
+    panel = off_panel
     X = np.array(panel.x.tolist())
     a = (X[:, 0] - 30.0) / 10.0
     basis = np.column_stack([a, a**2, a**3, np.maximum(a, 0) ** 3, np.maximum(a + 1, 0) ** 3])
     profile = panel.profile.to_numpy()
     design = np.column_stack([X[:, 1:]] + [basis * (profile == g)[:, None] for g in sorted(set(profile))])
     res = _fit(panel, design)
-    planted = json.loads((generated_warehouse / "truth" / "planted.json").read_text())["odds_ratios"]
-    assert not _familywise_misses(res.coef, res.se, planted)
+    assert not _familywise_misses(res.coef, res.se, planted["odds_ratios"])
 
 
-PLANTED_ORDER = ["secm_benefit", "secm_school", "secm_other_no_income", "partner", "bio_child", "resident_nonbio_child"]
+#: planted.json keys in the column order of the panel's covariates
+PLANTED_ORDER = list(PLANTED_TERMS)
 
 
-def _off_panel(generated_warehouse: Path):
+@pytest.fixture(scope="module")
+def off_panel(generated_warehouse: Path):
     """Table 5.1's OFF panel (the query's own CTEs) with each person's planted latent class (truth)."""
     import pandas as pd
 
@@ -121,6 +122,19 @@ def _off_panel(generated_warehouse: Path):
     panel["latent_class"] = latent.reindex(panel["person_id"]).to_numpy()
     assert panel["latent_class"].isin(["INC", "EPK", "LPK", "CON"]).all()
     return panel
+
+
+@pytest.fixture(scope="module")
+def planted(generated_warehouse: Path) -> dict:
+    return json.loads((generated_warehouse / "truth" / "planted.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def planted_curve_fit(off_panel, planted):
+    """The OFF panel's conditional logit with the planted age curves in place of the linear age."""
+    X = np.array(off_panel.x.tolist())
+    baseline = _planted_log_baseline(X[:, 0], off_panel.latent_class.to_numpy(), planted)
+    return _fit(off_panel, np.column_stack([X[:, 1:], baseline]))
 
 
 def _planted_log_baseline(age: np.ndarray, latent_class: np.ndarray, planted: dict) -> np.ndarray:
@@ -156,7 +170,7 @@ def _familywise_misses(coef, se, planted_or: dict) -> list:
     return missed
 
 
-def test_planted_odds_ratios_recovered_from_the_panel(generated_warehouse: Path):
+def test_planted_odds_ratios_recovered_from_the_panel(planted_curve_fit, planted):
     """Acceptance (issue #8): the panel of Table 5.1 (states and offending as the warehouse derives them)
     recovers the planted odds ratios: the OFF model with each person's planted age curve (the log-baseline of
     its latent class, from planted.json, as a covariate in place of Table 5.1's linear age) covers all six,
@@ -174,27 +188,20 @@ def test_planted_odds_ratios_recovered_from_the_panel(generated_warehouse: Path)
     model's largest |z| is 2.3 (resident non-biological child). The check fails if a state is derived from the
     wrong months (partner lagged by 24 months: partner missed on seed 3). Table 5.1's own numbers are checked
     against the SQL file and R (tests/test_clogit*.py) and, below, against this fit."""
-    panel = _off_panel(generated_warehouse)
-    planted = json.loads((generated_warehouse / "truth" / "planted.json").read_text())
     assert set(PLANTED_ORDER) == set(planted["odds_ratios"])
-    X = np.array(panel.x.tolist())
-    baseline = _planted_log_baseline(X[:, 0], panel.latent_class.to_numpy(), planted)
-    res = _fit(panel, np.column_stack([X[:, 1:], baseline]))
+    res = planted_curve_fit
     assert not _familywise_misses(res.coef, res.se, planted["odds_ratios"])
     # the index trafficking cases are not drawn from the age curves and flatten the baseline somewhat
     # (coefficient 0.64-0.94 on seeds 3-7, se 0.08-0.10); 1 within its interval is not required
     assert 0.5 < res.coef[6] < 1.5, res.coef[6]
 
 
-def test_table_5_1_linear_age_moves_no_odds_ratio_beyond_the_familywise_width(table_and_raw, generated_warehouse: Path):
+def test_table_5_1_linear_age_moves_no_odds_ratio_beyond_the_familywise_width(table_and_raw, planted_curve_fit):
     """Table 5.1's OFF odds ratios (linear age) differ from the fit with the planted age curves (test above)
     by less than the family-wise half-width of their intervals: the misspecification moves an estimate, on
     the same data, by at most about 1 se (measured on seeds 3-7, 2026-11-24)."""
     result, _ = table_and_raw
-    panel = _off_panel(generated_warehouse)
-    planted = json.loads((generated_warehouse / "truth" / "planted.json").read_text())
-    X = np.array(panel.x.tolist())
-    ref = _fit(panel, np.column_stack([X[:, 1:], _planted_log_baseline(X[:, 0], panel.latent_class.to_numpy(), planted)]))
+    ref = planted_curve_fit
     off = result.table[result.table.grp == "OFF"].set_index("term")
     for j, (key, term) in enumerate(PLANTED_TERMS.items()):
         estimate, high = off.loc[term, "odds_ratio"], off.loc[term, "ci_high"]
