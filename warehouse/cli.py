@@ -160,6 +160,31 @@ def sql(
 
 
 @app.command()
+def outputs(db: DbOption = None, limit: Annotated[int, typer.Option(help="Most recent entries to show.")] = 50) -> None:
+    """List the output log: every file and table released through the output gate."""
+    from warehouse.db import connect
+    from warehouse.outputs import list_outputs
+
+    path = resolve_db(db)
+    if not path.exists():
+        _fail(f"warehouse database {path} does not exist: run `warehouse ingest` first")
+    con = connect(path, read_only=True)
+    try:
+        rows = list_outputs(con, limit)
+    finally:
+        con.close()
+    if not rows:
+        console.print("no outputs released yet")
+        return
+    table = Table(title=f"output log (meta.outputs, {len(rows)} most recent)")
+    for column in ("released at", "command", "target", "profile", "rows", "rows dropped", "cells suppressed"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
+    out.print(table)
+
+
+@app.command()
 def status(db: DbOption = None) -> None:
     """Show the deliveries applied and the row counts of every warehouse table."""
     from warehouse.db import connect

@@ -83,6 +83,14 @@ _FILE_FUNCTION_RE = re.compile(
     re.IGNORECASE,
 )
 _COUNTING = frozenset({"count", "count_star", "approx_count_distinct", "count_if"})
+#: The statistics UDFs of python_udfs: they consume their list(...) arguments (person keys included, as
+#: the conditional logit's strata) and return only test results and model estimates.
+STATISTICS_UDFS = frozenset(
+    {
+        "anova_oneway", "chi_square_test", "mann_whitney_u", "mcnemar_test", "median_test",
+        "pairwise_categories", "pairwise_means", "t_test_ind", "t_test_paired", "clogit_fit",
+    }
+)
 
 
 class GuardError(ValueError):
@@ -297,6 +305,8 @@ class _Tracer:
             isinstance(node, exp.Anonymous) and str(node.this).lower() in _COUNTING
         ):
             return  # counting persons does not carry their keys
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in STATISTICS_UDFS:
+            return  # a test or model fit returns statistics, not the values it consumed
         if isinstance(node, exp.Columns):
             raise GuardError("COLUMNS(...) is refused in exports: list the output columns explicitly")
         if isinstance(node, exp.Lambda):
@@ -475,8 +485,11 @@ def _aggregating(analysis: Analysis, catalog: Catalog) -> bool:
     return all(_aggregates(leaf.expression, catalog.aggregates) for leaf in _leaf_scopes(analysis.root))
 
 
-def check_export(sql: str, con: Any) -> None:
-    """Refuse a query whose output could carry person keys or person-level rows."""
+def check_export(sql: str, con: Any, *, require_aggregation: bool = True) -> None:
+    """Refuse a query whose output could carry person keys or person-level rows.
+
+    ``require_aggregation=False`` leaves the person-level-rows rule to the caller (the output gate decides
+    it from the provenance of every relation, through CTEs and table macros)."""
     statements = check_read_only(sql)
     if len(statements) != 1:
         raise GuardError("an export runs exactly one query")
@@ -519,7 +532,7 @@ def check_export(sql: str, con: Any) -> None:
                         f"GROUP BY {item.sql(DIALECT)} groups by the person key {source}: "
                         "per-person aggregates are person-level rows"
                     )
-    for leaf in _leaf_scopes(root):
+    for leaf in _leaf_scopes(root) if require_aggregation else []:
         if _aggregates(leaf.expression, catalog.aggregates):
             continue
         tables = [

@@ -43,6 +43,10 @@ _TYPES = {
 }
 
 
+class PublishRefused(ValueError):
+    """The analytics schema is empty, partial or holds a table the gate did not release."""
+
+
 @dataclass
 class PublishResult:
     schema: str
@@ -114,7 +118,21 @@ def prepare(con: Any, schema: str = "analytics", profile: str = "cbs") -> tuple[
     """Validate and read every analytics table; nothing is published if any table fails."""
     import pandas as pd
 
+    from warehouse.outputs import released_tables
+
     tables = list_tables(con, schema)
+    if not tables:
+        raise PublishRefused(f"{schema} holds no tables: run `warehouse report` first (the published schema "
+                             "is left as it is)")
+    released = released_tables(con)
+    for table in tables:
+        if table.is_view or table.name not in released:
+            raise PublishRefused(f"{schema}.{table.name} was not released through the output gate (no entry in "
+                                 "meta.outputs): only tables written by `warehouse report` are published")
+    missing = sorted(set(released) - {t.name for t in tables})
+    if missing:
+        raise PublishRefused(f"{schema} is partial: {len(missing)} released tables are missing "
+                             f"({', '.join(missing[:5])}): run `warehouse report` again")
     docs = dbt_descriptions()
     titles = figure_titles(con, schema, tables)
     prepared, checked = [], True
@@ -127,6 +145,9 @@ def prepare(con: Any, schema: str = "analytics", profile: str = "cbs") -> tuple[
         rows = con.execute(f'select {select} from "{schema}"."{table.name}"').fetchall()
         frame = pd.DataFrame.from_records(rows, columns=[c for c, _ in table.columns])
         assert_safe(frame, profile)  # published as-is: the analytics tables must already be safe
+        if len(rows) != released[table.name]:
+            raise PublishRefused(f"{schema}.{table.name} holds {len(rows)} rows, the output log "
+                                 f"{released[table.name]}: changed after its release")
         model_doc, column_docs = docs.get(table.name.lower(), ("", {}))
         comment = (
             model_doc or titles.get(table.name.lower()) or table.comment

@@ -31,9 +31,10 @@ def export(
         raise typer.Exit(1)
     sql = file.read_text() if file is not None else query
     assert sql is not None
-    con = connect(resolve_db(db), read_only=True)
+    path = resolve_db(db)
+    con = connect(path, read_only=True)
     try:
-        result = export_query(con, sql, out, profile)
+        result = export_query(con, sql, out, profile, db=path)
     except GuardError as error:
         console.print(f"[bold red]refused:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
@@ -42,5 +43,10 @@ def export(
         console.print(f"[bold red]{kind}:[/] {error}", highlight=False)
         raise typer.Exit(2 if kind == "refused" else 1) from None
     finally:
-        con.close()
-    console.print(f"wrote {result.rows:,} rows x {len(result.columns)} columns to {result.out}")
+        try:
+            con.close()
+        except Exception:  # noqa: BLE001 - already closed for the log
+            pass
+    assert result.release is not None
+    console.print(f"wrote {result.rows:,} rows x {len(result.columns)} columns to {result.out} "
+                  f"({result.release.summary()}; log {result.log})")

@@ -35,7 +35,7 @@ def publish(
         console.print(f"[bold red]refused:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     except Exception as error:  # noqa: BLE001 - DisclosureError, psycopg errors: message, no traceback
-        kind = "refused" if type(error).__name__ == "DisclosureError" else "error"
+        kind = "refused" if type(error).__name__ in ("DisclosureError", "PublishRefused") else "error"
         console.print(f"[bold red]{kind}:[/] {error}", highlight=False)
         raise typer.Exit(2 if kind == "refused" else 1) from None
     table = Table(title=f"published schema {result.schema} in {result.seconds:.1f} s")

@@ -25,6 +25,7 @@ def report(
     from warehouse.config import resolve_db
     from warehouse.db import connect
     from warehouse.disclosure import PROFILES, DisclosureError
+    from warehouse.guard import GuardError
     from warehouse.report import run_report
 
     console = Console(stderr=True)
@@ -42,9 +43,9 @@ def report(
     try:
         with console.status("report"):
             result = run_report(con, out, profile, sql_dir=sql_dir, analytics=analytics)
-    except DisclosureError as error:
-        console.print(f"[bold red]disclosure control refused an output:[/] {error}")
-        raise typer.Exit(2) from error
+    except (DisclosureError, GuardError) as error:
+        console.print(f"[bold red]refused:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
     finally:
         con.close()
     tab = Table(title=f"report {result.out / 'index.html'} (profile {result.profile}, {result.seconds:.1f} s)")

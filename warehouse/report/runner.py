@@ -42,9 +42,10 @@ class FigureQuery:
 @dataclass
 class FigureResult:
     query: FigureQuery
-    raw: pd.DataFrame  # unrounded; never written anywhere
+    raw: pd.DataFrame  # as released by the output gate, before the report's table conventions
     table: pd.DataFrame  # disclosure-controlled
     seconds: float
+    release: Any = None  # warehouse.gate.Release: what the gate suppressed and dropped
 
 
 @dataclass
@@ -106,14 +107,39 @@ def _protect_figure(query: FigureQuery, raw: pd.DataFrame, profile: Profile) -> 
 
 def run_queries(con: Any, profile: str | Profile = "cbs", sql_dir: Path | None = None) -> list[FigureResult]:
     """Run every figure query and return the unrounded and the protected result of each."""
+    from warehouse.gate import GateError, release
+
     prof = get_profile(profile)
     results = []
     for query in load_queries(sql_dir):
         started = time.perf_counter()
-        raw = con.execute(query.sql).df()
-        table = _protect_figure(query, raw, prof)
-        results.append(FigureResult(query=query, raw=raw, table=table, seconds=time.perf_counter() - started))
+        try:
+            gated = release(con, query.sql, prof)
+        except GateError as error:
+            raise GateError(f"{query.path.name}: {error}") from None
+        table = _protect_figure(query, gated.frame, prof)
+        results.append(FigureResult(query=query, raw=gated.frame, table=table,
+                                    seconds=time.perf_counter() - started, release=gated))
     return results
+
+
+def _log_release(con: Any, out: Path, figures: list[FigureResult], tables: list[str]) -> None:
+    """One output-log entry per figure (its CSV, and its analytics table when written), and the readable
+    log of the whole report beside it (``outputs.log.json``)."""
+    import json
+
+    from warehouse.outputs import record, store
+
+    entries = []
+    for figure in figures:
+        entry = record(figure.release, command="report", target=str(out / f"{figure.query.name}.csv"))
+        entry["rows_released"] = len(figure.table)
+        entries.append(entry)
+        if figure.query.name in tables:
+            table_entry = dict(entry, target=f"analytics.{figure.query.name}", output_id=entry["output_id"] + "-a")
+            entries.append(table_entry)
+    store(con, entries)
+    (out / "outputs.log.json").write_text(json.dumps(entries, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def run_report(
@@ -140,5 +166,6 @@ def run_report(
     if analytics:
         tables = write_analytics(con, {f.query.name: f.table for f in figures}, profile=prof,
                                  comments={f.query.name: f"{f.query.figure}: {f.query.title}" for f in figures})
+    _log_release(con, out, figures, tables)
     return ReportResult(out=out, profile=prof.name, figures=figures, comparison=comparison, files=files,
                         seconds=time.perf_counter() - started, analytics_tables=tables)

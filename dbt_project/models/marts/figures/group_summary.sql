@@ -1,7 +1,8 @@
 -- DuckDB table macro marts.group_summary(long_rows, mean_test := 'welch', pairwise := false), called by the
 -- figure queries of sql/ as `select * from marts.group_summary(long)`.
 -- Input: the name of the caller's relation (a CTE) with one row per person x measure: profile, study_group,
--- measure, category, category_order, value (category NULL: no category; value NULL: no mean).
+-- measure, category, category_order (one order per category), value (category NULL: no category; value NULL:
+-- no mean).
 -- Output: one row per group (INC, EPK, LPK, CON, OFF, CC, NCC where present) x measure x category, plus a
 -- category 'mean' row (category_order 999) per group x measure with the mean/sd/median; unrounded counts.
 -- mean_test: OFF vs a control group on the means by 'welch' (unpaired Welch t-test) or 'mann_whitney';
@@ -21,8 +22,8 @@ grouped as (
 grid as (
     select g.grp, c.measure, c.category, c.category_order
     from (select distinct grp, measure from grouped) as g
-    join (select measure, category, min(category_order) as category_order
-          from figure_rows where category is not null group by measure, category) as c
+    join (select distinct measure, category, category_order
+          from figure_rows where category is not null) as c
       on c.measure = g.measure
 ),
 cells as (

@@ -1,5 +1,6 @@
 -- One row per trajectory group per age of the selected model: expected cases per year with the
--- 95% band, the estimated group share, AvePP and OCC (Figure 2.1, SPEC §4.1).
+-- 95% band, the estimated group share, AvePP and OCC (Figure 2.1, SPEC §4.1), and n_persons: the persons
+-- assigned to the group by maximum posterior (the output gate counts the persons behind a row with it).
 with
 
 models as (
@@ -30,6 +31,14 @@ groups as (
 
 ),
 
+members as (
+
+    select trajectory_group, count(*) as n_persons
+    from {{ ref('fct_trajectory_membership') }}
+    group by trajectory_group
+
+),
+
 final as (
 
     select
@@ -40,9 +49,11 @@ final as (
         upper_band[group_index][age_index] as upper,
         shares[group_index] as estimated_share,
         avepp[group_index] as avepp,
-        occ[group_index] as occ
+        occ[group_index] as occ,
+        coalesce(members.n_persons, 0) as n_persons
     from groups
     cross join (select unnest(range(1, 1000)) as age_index) as age_indexes
+    left join members on members.trajectory_group = labels[group_index]
     where age_index <= len(ages)
 
 )
