@@ -177,8 +177,8 @@ def sql(
         _fail_line(error_line(error))
     local = local_connection()
     try:
-        with statement_timeout(seconds, con, local):
-            reader = result_stream(con, text)
+        with statement_timeout(seconds, con, local) as deadline:
+            reader = deadline.watch(result_stream(con, text))
             if out_file is not None:
                 n_rows, n_columns = write_result(reader, out_file, local)
             elif csv:

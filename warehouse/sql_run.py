@@ -56,31 +56,67 @@ def _seconds(value: float) -> str:
     return f"{value:g}"
 
 
+class Deadline:
+    """Interrupts DuckDB connections once ``seconds`` have passed (DuckDB has no server-side statement
+    timeout), and keeps interrupting until stopped: an interrupt that lands between two fetches of a
+    streamed result is otherwise lost. :meth:`watch` also stops a stream between batches."""
+
+    def __init__(self, seconds: float, connections: tuple[duckdb.DuckDBPyConnection, ...]) -> None:
+        self.seconds = seconds
+        self.connections = connections
+        self.fired = threading.Event()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="sql-timeout", daemon=True)
+
+    def _run(self) -> None:
+        if self.done.wait(self.seconds):
+            return
+        self.fired.set()
+        while True:
+            for con in self.connections:
+                con.interrupt()
+            if self.done.wait(0.05):
+                return
+
+    def error(self) -> QueryTimeout:
+        return QueryTimeout(f"query stopped after {_seconds(self.seconds)} s (--timeout)")
+
+    def check(self) -> None:
+        if self.fired.is_set():
+            raise self.error()
+
+    def watch(self, reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        """The same stream, stopped at the first batch after the deadline."""
+        if not self.seconds:
+            return reader
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for batch in reader:
+                self.check()
+                yield batch
+            self.check()
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
 @contextmanager
-def statement_timeout(seconds: float, *connections: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Interrupt ``connections`` after ``seconds`` (DuckDB has no server-side statement timeout);
-    any error raised after the interrupt becomes :class:`QueryTimeout`."""
-    if not seconds:
-        yield
-        return
-    fired = threading.Event()
-
-    def interrupt() -> None:
-        fired.set()
-        for con in connections:
-            con.interrupt()
-
-    timer = threading.Timer(seconds, interrupt)
-    timer.daemon = True
-    timer.start()
+def statement_timeout(seconds: float, *connections: duckdb.DuckDBPyConnection) -> Iterator[Deadline]:
+    """A :class:`Deadline` for the block; any error raised after it passed becomes :class:`QueryTimeout`."""
+    deadline = Deadline(seconds, connections)
+    if seconds:
+        deadline.thread.start()
     try:
-        yield
+        yield deadline
+    except QueryTimeout:
+        raise
     except Exception as error:
-        if fired.is_set():
-            raise QueryTimeout(f"query stopped after {_seconds(seconds)} s (--timeout)") from error
+        if deadline.fired.is_set():
+            raise deadline.error() from error
         raise
     finally:
-        timer.cancel()
+        deadline.done.set()
+        if seconds:
+            deadline.thread.join()
 
 
 def local_connection() -> duckdb.DuckDBPyConnection:
