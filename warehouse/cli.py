@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from warehouse.config import resolve_db
@@ -29,6 +30,12 @@ DbOption = Annotated[
 
 def _fail(message: str, code: int = 1) -> None:
     console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _fail_line(message: str, code: int = 1) -> None:
+    """An error on exactly one line (no wrapping at the terminal width, no markup in the message)."""
+    console.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -116,47 +123,97 @@ def sql(
     query: Annotated[str | None, typer.Argument(help="SQL query to run (read-only).")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Run the query in this .sql file.")] = None,
     db: DbOption = None,
-    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
-    limit: Annotated[int, typer.Option(help="Maximum rows to print.")] = 200,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table (all rows unless --limit).")] = False,
+    limit: Annotated[
+        int | None, typer.Option(help="Maximum rows to print (default 200 for the table, all rows for --csv).")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", metavar="SECONDS",
+            help="Stop the query after SECONDS (default $WAREHOUSE_SQL_TIMEOUT or 300; 0: no limit).",
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", metavar="FILE",
+            help="Write the whole result to FILE (.parquet, .csv, .sav or .dta) for modelling inside the "
+            "secure environment: person-level data, never to be released (use `warehouse export`/`report`).",
+        ),
+    ] = None,
 ) -> None:
-    """Run a read-only SQL query against the warehouse."""
-    from warehouse.db import connect
+    """Run a read-only SQL query against the warehouse (errors are one line on stderr)."""
+    import duckdb
+
+    from warehouse.db import connect, error_line
+    from warehouse.guard import GuardError, check_read_only
+    from warehouse.sql_run import (
+        OUT_SUFFIXES, OutputRefused, QueryTimeout, head_and_count, local_connection, resolve_timeout,
+        result_stream, statement_timeout, write_csv_rows, write_result,
+    )
 
     if (query is None) == (file is None):
-        _fail("give either a QUERY or --file FILE.sql")
+        _fail_line("give either a QUERY or --file FILE.sql", code=2)
+    if out_file is not None:
+        if out_file.suffix.lower() not in OUT_SUFFIXES:
+            _fail_line(f"--out FILE must end in {', '.join(OUT_SUFFIXES)}, not {out_file.name!r}", code=2)
+        if csv or limit is not None:
+            _fail_line("--out writes the whole result: it takes no --csv or --limit (put a LIMIT in the query)", code=2)
+    if limit is not None and limit < 0:
+        _fail_line("--limit must be 0 or more", code=2)
+    try:
+        seconds = resolve_timeout(timeout)
+    except ValueError as error:
+        _fail_line(str(error), code=2)
     text = file.read_text() if file is not None else query
-    from warehouse.guard import GuardError, check_read_only
-
     try:
         check_read_only(text)
     except GuardError as error:
-        _fail(str(error), code=2)
-    con = connect(resolve_db(db), read_only=True)
+        _fail_line(str(error), code=2)
     try:
-        relation = con.sql(text)
-        if relation is None:
-            _fail("the statement returned no result")
-        columns = relation.columns
-        rows = relation.fetchmany(limit + 1)
-    except Exception as error:  # noqa: BLE001 - show DuckDB's message, not a traceback
-        _fail(str(error).strip())
+        con = connect(resolve_db(db), read_only=True)
+    except (FileNotFoundError, duckdb.Error) as error:
+        _fail_line(error_line(error))
+    local = local_connection()
+    try:
+        with statement_timeout(seconds, con, local) as deadline:
+            reader = deadline.watch(result_stream(con, text))
+            if out_file is not None:
+                n_rows, n_columns = write_result(reader, out_file, local)
+            elif csv:
+                shown, total = write_csv_rows(reader, local, limit, sys.stdout)
+            else:
+                result = head_and_count(reader, local, 200 if limit is None else limit)
+    except (QueryTimeout, OutputRefused) as error:
+        _fail_line(str(error))
+    except Exception as error:  # noqa: BLE001 - show DuckDB's message on one line, not a traceback
+        _fail_line(error_line(error))
     finally:
+        local.close()
         con.close()
+    if out_file is not None:
+        console.print(
+            f"wrote {n_rows:,} rows x {n_columns} columns to {out_file}: person-level data, keep it inside the "
+            "secure environment; release results only through `warehouse export`/`report`",
+            highlight=False, soft_wrap=True,
+        )
+        return
     if csv:
-        import csv as csv_module
-
-        writer = csv_module.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows[:limit])
+        if shown < total:
+            sys.stdout.flush()
+            console.print(f"showing {shown:,} of {total:,} rows; use --limit N or --out FILE", highlight=False)
         return
     table = Table()
-    for column in columns:
+    for column in result.columns:
         table.add_column(column)
-    for row in rows[:limit]:
+    for row in result.rows:
         table.add_row(*("" if value is None else str(value) for value in row))
     out.print(table)
-    if len(rows) > limit:
-        console.print(f"(more than {limit} rows; use --limit)")
+    if len(result.rows) < result.total:
+        console.print(
+            f"showing {len(result.rows):,} of {result.total:,} rows; use --limit N or --out FILE", highlight=False
+        )
 
 
 @app.command()

@@ -29,3 +29,20 @@ def duckdb_settings() -> dict[str, str]:
         "threads": os.environ.get("WAREHOUSE_THREADS", str(os.cpu_count() or 2)),
         "preserve_insertion_order": "false",
     }
+
+
+#: Connect-time DuckDB settings for every connection the warehouse opens: never download, install or
+#: load an extension behind the user's back (``::inet``, ``stem()``, ``'s3://...'`` would otherwise
+#: fetch one from extensions.duckdb.org). An extension the warehouse needs is loaded explicitly.
+NO_EXTENSION_AUTOLOAD: dict[str, bool] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+def connect_config() -> dict[str, str | bool]:
+    """The ``config`` for ``duckdb.connect``: :func:`duckdb_settings` (minus the per-build ones) and
+    :data:`NO_EXTENSION_AUTOLOAD`."""
+    config: dict[str, str | bool] = {k: v for k, v in duckdb_settings().items() if k != "preserve_insertion_order"}
+    config.update(NO_EXTENSION_AUTOLOAD)
+    return config

@@ -53,6 +53,8 @@ PERSON_SCHEMAS = frozenset({"raw", "source_current", "staging", "intermediate", 
 #: Schemas whose tables may leave the warehouse without aggregation.
 SAFE_SCHEMAS = frozenset({"analytics", "seeds"})
 
+#: A table name DuckDB would read as a file, URL or glob (replacement scan).
+_FILE_NAME_RE = re.compile(r"[/\\:.~*?]")
 _READ_STATEMENTS = (exp.Select, exp.SetOperation, exp.Values, exp.Describe, exp.Show, exp.Summarize, exp.Pivot)
 _SAFE_PRAGMAS = frozenset(
     {
@@ -162,12 +164,78 @@ def _check_reads_only_files(statement: exp.Expression) -> None:
                     _check_figure_macro_argument(name, target)
                 elif name not in _SAFE_TABLE_FUNCTIONS:
                     raise GuardError(f"table function {name}() refused: it may read files or the network")
-            elif isinstance(target, exp.Identifier) and re.search(r"[/\\:.~]", target.name):
-                raise GuardError(f"reading the file or URL {target.name!r} refused")
+            else:
+                _check_table_name(node, "reading")
+        elif isinstance(node, (exp.Summarize, exp.Describe)):
+            _check_describe_target(node)
         elif isinstance(node, exp.Func) and _FILE_FUNCTION_RE.match(_function_name(node)):
             raise GuardError(f"function {_function_name(node)}() refused: it reads files, settings or the network")
         if isinstance(node, exp.Select) and node.args.get("into"):
             raise GuardError("SELECT INTO statement refused: only reads are allowed")
+
+
+def _file_refused(kind: str, name: str) -> GuardError:
+    subject = f"{kind} of the file" if kind != "reading" else "reading the file"
+    return GuardError(f"{subject} {name!r} refused: only warehouse tables can be read")
+
+
+def _check_table_name(table: exp.Table, kind: str) -> None:
+    """A table reference must be a plain (catalog.schema.)name: DuckDB reads a name that looks like a
+    path, URL or glob (a string literal or quoted identifier with / \\ : . ~ * ?) as a file (a
+    "replacement scan"), also when schema-qualified (``marts."x.csv"`` reads the file ``marts.x.csv``)."""
+    target = table.this
+    if isinstance(target, exp.Literal):
+        raise _file_refused(kind, target.name)
+    if not isinstance(target, exp.Identifier):
+        raise GuardError(f"{kind.upper()} of {table.sql(DIALECT)} refused: only warehouse tables can be read")
+    for part in table.parts:
+        if isinstance(part, exp.Identifier) and _FILE_NAME_RE.search(part.name):
+            raise _file_refused(kind, ".".join(p.name for p in table.parts))
+
+
+def _check_describe_target(node: exp.Expression) -> None:
+    """SUMMARIZE / DESCRIBE read their target: a plain warehouse table name or a query, nothing else."""
+    kind = "SUMMARIZE" if isinstance(node, exp.Summarize) else "DESCRIBE"
+    target = node.this
+    if isinstance(target, exp.Literal) and target.is_string:
+        raise _file_refused(kind, target.name)
+    if isinstance(target, exp.Table) and isinstance(target.this, exp.Identifier):
+        _check_table_name(target, kind)
+        return
+    if isinstance(target, (exp.Select, exp.SetOperation, exp.Subquery, exp.Values)):
+        return  # the query is checked by the walk like any other
+    shown = target.sql(DIALECT) if isinstance(target, exp.Expression) else str(target)
+    raise GuardError(f"{kind} of {shown} refused: only a warehouse table or a SELECT can be read")
+
+
+_SHOW_LISTING_RE = re.compile(r"^\s*((all\s+)?tables(\s+from\s+[A-Za-z_]\w*)?|databases)?\s*$", re.IGNORECASE)
+
+
+def _check_show(rest: str) -> None:
+    """``SHOW x``: a catalogue listing, a plain (schema.)table name or a query; never a file."""
+    if _SHOW_LISTING_RE.match(rest):
+        return
+    tokens = sqlglot.tokenize(rest, read=DIALECT)
+    if len(tokens) == 1 and tokens[0].token_type == TokenType.STRING:
+        raise _file_refused("SHOW", tokens[0].text)
+    statement = _parse_one(rest) if rest.strip() else None
+    if isinstance(statement, exp.Column) and all(isinstance(p, exp.Identifier) for p in statement.parts):
+        names = [p.name for p in statement.parts]
+        if any(_FILE_NAME_RE.search(name) for name in names):
+            raise _file_refused("SHOW", ".".join(names))
+        return
+    if isinstance(statement, (exp.Select, exp.SetOperation)):
+        _check_statement(statement, rest)
+        return
+    raise GuardError(f"SHOW {rest.strip()[:60]} refused: only a warehouse table or a SELECT can be shown")
+
+
+def _check_no_nested_show(text: str) -> None:
+    """DuckDB runs ``FROM (SHOW 'file.csv')``, which sqlglot reads as a table named show: refuse SHOW
+    anywhere but at the start of a statement."""
+    tokens = sqlglot.tokenize(text, read=DIALECT)
+    if any(token.token_type == TokenType.SHOW for token in tokens[1:]):
+        raise GuardError("SHOW inside a statement refused: run SHOW on its own, on a warehouse table")
 
 
 def _check_figure_macro_argument(name: str, call: exp.Func) -> None:
@@ -183,9 +251,18 @@ def _check_statement(statement: exp.Expression, text: str) -> None:
         rest = re.sub(r"^\s*analy[sz]e\b", "", rest, flags=re.IGNORECASE)
         _check_statement(_parse_one(rest), rest)
         return
+    _check_no_nested_show(text)
+    if isinstance(statement, exp.Command) and str(statement.this).upper() == "SHOW":
+        rest = statement.expression
+        _check_show(rest.name if isinstance(rest, exp.Expression) else str(rest or ""))
+        return
     if isinstance(statement, exp.Pragma):
         target = statement.this
+        if isinstance(target, exp.EQ):  # PRAGMA name = value sets a setting
+            target = target.this
         name = _function_name(target) if isinstance(target, exp.Func) else (target.name.lower() if target else "")
+        if isinstance(statement.this, exp.EQ):
+            raise GuardError(f"PRAGMA {name} refused: only read-only pragmas are allowed")
         if isinstance(target, (exp.Func, exp.Column)) and name in _SAFE_PRAGMAS:
             return
         raise GuardError(f"PRAGMA {name or _first_word(text)} refused: only read-only pragmas are allowed")

@@ -50,7 +50,9 @@ def selection_for(tables: list[str]) -> str:
 
 
 def _checkpoint(db: Path) -> None:
-    con = duckdb.connect(str(db))
+    from warehouse.config import NO_EXTENSION_AUTOLOAD
+
+    con = duckdb.connect(str(db), config=dict(NO_EXTENSION_AUTOLOAD))
     try:
         con.execute("checkpoint")
     finally:
