@@ -21,7 +21,7 @@ psycopg = pytest.importorskip("psycopg")
 from psycopg import errors, sql  # noqa: E402
 
 from warehouse.guard import PERSON_KEY_VALUE_RE, GuardError, is_person_key  # noqa: E402
-from warehouse.publish import SLEEP_ENV, publish  # noqa: E402
+from warehouse.publish import SLEEP_ENV, PublishRefused, publish  # noqa: E402
 
 SUPER_PASSWORD = "super-secret"
 BI_PASSWORD = "bi-secret"
@@ -111,6 +111,8 @@ def _analytics_db(path: Path, n_tables: int = 0, offset: int = 0) -> Path:
 
 def _log_as_released(con: duckdb.DuckDBPyConnection) -> None:
     """Record the hand-made analytics tables in the output log, as `warehouse report` records its own."""
+    import uuid
+
     from warehouse.outputs import store
 
     tables = con.execute("select table_name, estimated_size from duckdb_tables() where schema_name = 'analytics'"
@@ -118,7 +120,7 @@ def _log_as_released(con: duckdb.DuckDBPyConnection) -> None:
     entries = []
     for name, _ in tables:
         rows = con.execute(f'select count(*) from analytics."{name}"').fetchone()[0]
-        entries.append({"output_id": f"test-{name}", "released_at": "2026-01-01T00:00:00+00:00",
+        entries.append({"output_id": f"test-{name}-{uuid.uuid4().hex}", "released_at": "2026-01-01T00:00:00+00:00",
                         "released_by": "test", "command": "report", "target": f"analytics.{name}",
                         "query": "", "profile": "cbs", "rows_released": rows, "rows_dropped": 0,
                         "cells_suppressed": 0, "smallest_cell_persons": None, "columns": {}, "suppressed": {}})
@@ -309,6 +311,12 @@ def test_person_key_table_is_refused_before_postgres(published: dict[str, object
     con.execute("create table analytics.leak as select person_id as pid, study_group from marts.dim_study_population")
     con.execute("create view analytics.leak_view as select md5(person_id) as token, count(*) as n "
                 "from marts.dim_study_population group by 1")
+    con.close()
+    with pytest.raises(PublishRefused, match="not released through the output gate"):
+        publish(db, url)
+    con = duckdb.connect(str(db))  # a forged log entry: the person-key checks still stand behind it
+    con.execute("drop view analytics.leak_view")
+    _log_as_released(con)
     con.close()
     with pytest.raises(GuardError, match="holds a value shaped like a person key|person key"):
         publish(db, url)
