@@ -89,6 +89,16 @@ REFUSED: list[tuple[str, str]] = [
     (f"select sex, count(*) as n from {POP} group by sex having count(*) between 300 and 301", "filter"),
     (f"with c as (select sex, count(*) as n from {POP} group by sex) select sex from c where n = 1234", "filter"),
     (f"select sex, count(*) as n from {POP} group by sex having count(*) > 350", "filter"),
+    # ordering and picking cells by unrounded values
+    (f"select sex, count(*) as n from {POP} group by sex order by n limit 1", "order by"),
+    (f"select sex, count(*) as n from {POP} group by sex order by count(*) desc", "order by"),
+    (f"select sex, count(*) as n from {POP} group by sex qualify row_number() over (order by count(*)) = 1",
+     "qualify"),
+    (f"with c as (select sex, avg(birth_year) as m from {POP} group by sex) select sex from c order by m limit 1",
+     "order by"),
+    (f"pivot (select sex, study_group from {POP}) on sex using count(*)", "pivot"),
+    (f"select sex, approx_quantile(birth_year, 0.5) as m from {POP} group by sex", "approx_quantile"),
+    (f"select sex, avg(birth_year) over (partition by sex) as m from {POP}", "person-level rows"),
     # person-level rows
     (f"select birth_date, sex from {POP}", "person-level rows"),
     (f"with r as (select sex, birth_year from {POP}) select * from r", "person-level rows"),

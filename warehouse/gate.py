@@ -744,6 +744,7 @@ class _Rewriter:
                     top = exp.Filter(this=top, expression=exp.Where(this=filt.copy()))
                 top = exp.cast(top, "DOUBLE[]")
             hidden.append((count, total, top))
+        self.check_ordering(scope, {n for n, c in zip(names, classes) if c & {COUNT, STAT}})
         for i, (count, total, top) in enumerate(hidden):
             select.select(count.as_(_n(i)), total.as_(_s(i)), top.as_(_t(i)), append=True, copy=False)
         return Info(CELLS, names=names, classes=classes, dominance=dominance)
@@ -843,6 +844,7 @@ class _Rewriter:
             count = _least([exp.func("coalesce", c, exp.Literal.number(0)) for c in counts]) if refs \
                 else exp.Literal.number(CONSTANT)
             hidden.append((count, total, top))
+        self.check_ordering(scope, {n for n, c in zip(names, classes) if c & {COUNT, STAT}}, cells)
         for i, (count, total, top) in enumerate(hidden):
             select.select(count.as_(_n(i)), total.as_(_s(i)), top.as_(_t(i)), append=True, copy=False)
         return Info(CELLS, names=names, classes=classes, dominance=dominance)
@@ -898,6 +900,23 @@ class _Rewriter:
                 chosen += picked
             return chosen
         return None
+
+    def check_ordering(self, scope: Scope, value_aliases: set[str], cells: dict[str, Info] | None = None) -> None:
+        """Ordering or picking cells by an unrounded count or statistic reveals it (two counts rounded to the
+        same value, listed in order): ORDER BY, LIMIT and QUALIFY of aggregated rows use keys only."""
+        select = scope.expression
+        if select.args.get("qualify") is not None:
+            raise GateError("QUALIFY over aggregated rows refused: filter on keys with WHERE or HAVING")
+        order = select.args.get("order")
+        for ordered in order.expressions if order is not None else []:
+            for node in ordered.walk():
+                if self.is_aggregate(node) or (
+                    isinstance(node, exp.Column) and (
+                        (not node.table and node.name.lower() in value_aliases)
+                        or (cells and node.table in cells and self.cell_class(node, cells) & {COUNT, STAT}))
+                ):
+                    raise GateError(f"ORDER BY {ordered.sql(DIALECT)[:60]} refused (rule: ordering by an unrounded "
+                                    "count or statistic reveals it; order by keys)")
 
     def check_value_predicates(self, condition: exp.Expression | None, scope: Scope,
                                cells: dict[str, Info] | None = None) -> None:

@@ -115,7 +115,8 @@ def list_outputs(con: Any, limit: int = 50) -> list[tuple[Any, ...]]:
     if not exists:
         return []
     return con.execute(
-        f"select released_at, command, target, profile, rows_released, rows_dropped, cells_suppressed "
+        f"select strftime(released_at, '%Y-%m-%d %H:%M:%S'), command, target, profile, rows_released, rows_dropped, "
+        f"cells_suppressed "
         f"from {SCHEMA}.{TABLE} order by released_at desc limit ?",
         [limit],
     ).fetchall()

@@ -78,13 +78,16 @@ def life_events_table(con: Any, profile: str | Profile = "cbs", sql_path: Path =
     95% Wald confidence intervals are exp(log OR -+ z_0.975 se), se of the log-odds as
     returned by the query (the conditional logit's inverse observed information).
     """
+    from warehouse.gate import release
+
     prof = get_profile(profile)
     sql = sql_path.read_text()
-    fits = con.execute(sql).df()
-    panel = con.execute(
-        _cte_prefix(sql, "grouped")
-        + "\nselect grp, count(distinct person_id) as n_persons from grouped group by grp"
-    ).df()
+    fits = release(con, sql, prof).frame  # through the output gate, like every output
+    panel = release(
+        con,
+        _cte_prefix(sql, "grouped") + "\nselect grp, count(distinct person_id) as n_persons from grouped group by grp",
+        prof,
+    ).frame
     if fits.empty:
         raise DisclosureError("Table 5.1: no group has two or more persons with variation in offending")
     frame = fits.merge(panel, on="grp", how="left")
@@ -96,9 +99,8 @@ def life_events_table(con: Any, profile: str | Profile = "cbs", sql_path: Path =
         math.exp(b + z * s) if b + z * s < 709.0 else math.inf for b, s in zip(log_or, frame["se"])
     ]
     frame["stars"] = [significance_stars(p) for p in frame["p_value"]]
-    frame["n_den"] = frame["n_den"].astype("int64")
-    frame["n_dropped"] = frame["n_dropped"].astype("int64")
-    frame["n_months"] = frame["n_months"].astype("int64")
+    for column in ("n_den", "n_dropped", "n_months"):  # nullable: the gate may have suppressed a count
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     keep = ["grp", "term", "term_order", "odds_ratio", "ci_low", "ci_high", "p_value", "stars", "converged",
             "n_den", "n_dropped", "n_months"]
     frame = frame[keep]

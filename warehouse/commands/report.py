@@ -1,7 +1,8 @@
 """`warehouse report`: every figure and table of the study, disclosure-controlled, as offline HTML + CSV + PNG.
 
-Wire with ``app.command("report")(report)``.  Opens the warehouse read-write (it writes the
-``analytics`` schema): do not run it while dbt holds the database.
+Wire with ``app.command("report")(report)``.  The figure queries (``sql/`` or ``--sql-dir``) run on a
+read-only connection through the output gate; then the gated tables (``analytics``) and the output log
+(``meta.outputs``) are written on a short read-write connection: do not run it while dbt holds the database.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def report(
     from warehouse.db import connect
     from warehouse.disclosure import PROFILES, DisclosureError
     from warehouse.guard import GuardError
-    from warehouse.report import run_report
+    from warehouse.report.runner import render_report, store_report
 
     console = Console(stderr=True)
     if profile not in PROFILES:
@@ -36,16 +37,27 @@ def report(
         console.print(f"[bold red]error:[/] {path} does not exist: run `warehouse ingest` and `warehouse build` first")
         raise typer.Exit(1)
     try:
-        con = connect(path)
+        # the queries run on a read-only connection; only the gated tables and the log are written after
+        con = connect(path, read_only=True)
     except Exception as error:  # e.g. the file is locked by a running dbt build
-        console.print(f"[bold red]error:[/] cannot open {path} read-write ({error}); is dbt running?")
-        raise typer.Exit(1) from error
+        console.print(f"[bold red]error:[/] cannot open {path} ({str(error).splitlines()[0]}); is dbt running?")
+        raise typer.Exit(1) from None
     try:
         with console.status("report"):
-            result = run_report(con, out, profile, sql_dir=sql_dir, analytics=analytics)
+            result = render_report(con, out, profile, sql_dir=sql_dir)
     except (DisclosureError, GuardError) as error:
         console.print(f"[bold red]refused:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
+    finally:
+        con.close()
+    try:
+        con = connect(path)
+    except Exception as error:  # noqa: BLE001
+        console.print(f"[bold red]error:[/] cannot open {path} read-write to log the release "
+                      f"({str(error).splitlines()[0]})")
+        raise typer.Exit(1) from None
+    try:
+        store_report(con, result, analytics=analytics)
     finally:
         con.close()
     tab = Table(title=f"report {result.out / 'index.html'} (profile {result.profile}, {result.seconds:.1f} s)")

@@ -142,6 +142,40 @@ def _log_release(con: Any, out: Path, figures: list[FigureResult], tables: list[
     (out / "outputs.log.json").write_text(json.dumps(entries, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def render_report(con: Any, out: Path, profile: str | Profile = "cbs", *, sql_dir: Path | None = None
+                  ) -> ReportResult:
+    """Run every figure query through the output gate on ``con`` (read-only is enough) and write
+    ``out/index.html``, the CSVs and PNGs; nothing is written when a query is refused."""
+    from warehouse.report.html import write_html
+    from warehouse.report.published import compare_published
+
+    started = time.perf_counter()
+    prof = get_profile(profile)
+    out = Path(out)
+    figures = run_queries(con, prof, sql_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    comparison = compare_published({f.query.name: f.table for f in figures})
+    files = write_html(out, figures, comparison, prof)
+    return ReportResult(out=out, profile=prof.name, figures=figures, comparison=comparison, files=files,
+                        seconds=time.perf_counter() - started)
+
+
+def store_report(con: Any, result: ReportResult, *, analytics: bool = True) -> ReportResult:
+    """Write the gated figure tables to the ``analytics`` schema and the output log (read-write ``con``)."""
+    from warehouse.report.analytics import write_analytics
+
+    started = time.perf_counter()
+    figures = result.figures
+    tables: list[str] = []
+    if analytics:
+        tables = write_analytics(con, {f.query.name: f.table for f in figures}, profile=result.profile,
+                                 comments={f.query.name: f"{f.query.figure}: {f.query.title}" for f in figures})
+    _log_release(con, result.out, figures, tables)
+    result.analytics_tables = tables
+    result.seconds += time.perf_counter() - started
+    return result
+
+
 def run_report(
     con: Any,
     out: Path,
@@ -150,22 +184,5 @@ def run_report(
     sql_dir: Path | None = None,
     analytics: bool = True,
 ) -> ReportResult:
-    """Run all figure queries, protect them, and write ``out/index.html``, CSVs, PNGs (and ``analytics.*``)."""
-    from warehouse.report.analytics import write_analytics
-    from warehouse.report.html import write_html
-    from warehouse.report.published import compare_published
-
-    started = time.perf_counter()
-    prof = get_profile(profile)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    figures = run_queries(con, prof, sql_dir)
-    comparison = compare_published({f.query.name: f.table for f in figures})
-    files = write_html(out, figures, comparison, prof)
-    tables: list[str] = []
-    if analytics:
-        tables = write_analytics(con, {f.query.name: f.table for f in figures}, profile=prof,
-                                 comments={f.query.name: f"{f.query.figure}: {f.query.title}" for f in figures})
-    _log_release(con, out, figures, tables)
-    return ReportResult(out=out, profile=prof.name, figures=figures, comparison=comparison, files=files,
-                        seconds=time.perf_counter() - started, analytics_tables=tables)
+    """:func:`render_report` and :func:`store_report` on one read-write connection."""
+    return store_report(con, render_report(con, out, profile, sql_dir=sql_dir), analytics=analytics)
