@@ -228,6 +228,8 @@ def test_out_refuses_what_it_cannot_write(db: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--out FILE must end in .parquet, .csv, .sav, .dta" in bad.stderr
     nested = run(db, "select [1, 2] as l, 1 as n", "--out", str(tmp_path / "x.sav"))
     assert nested.exit_code == 1 and "column 'l' has type list<l: int32>, which .sav cannot hold" in nested.stderr
+    # the unread result stream was closed: the warehouse opens again (it used to hang in duckdb.connect)
+    assert run(db, "select count(*) from marts.t").exit_code == 0
     with_limit = run(db, QUERY, "--out", str(tmp_path / "x.csv"), "--limit", "5")
     assert with_limit.exit_code == 2
     refused = run(db, "copy marts.t to 'x.csv'", "--out", str(tmp_path / "x.csv"))

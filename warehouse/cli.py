@@ -176,9 +176,11 @@ def sql(
     except (FileNotFoundError, duckdb.Error) as error:
         _fail_line(error_line(error))
     local = local_connection()
+    stream = None
     try:
         with statement_timeout(seconds, con, local) as deadline:
-            reader = deadline.watch(result_stream(con, text))
+            stream = result_stream(con, text)
+            reader = deadline.watch(stream)
             if out_file is not None:
                 n_rows, n_columns = write_result(reader, out_file, local)
             elif csv:
@@ -190,6 +192,8 @@ def sql(
     except Exception as error:  # noqa: BLE001 - show DuckDB's message on one line, not a traceback
         _fail_line(error_line(error))
     finally:
+        if stream is not None:
+            stream.close()  # a DuckDB result stream left open makes the next connect to the file hang
         local.close()
         con.close()
     if out_file is not None:

@@ -91,10 +91,13 @@ class Deadline:
             return reader
 
         def batches() -> Iterator[pa.RecordBatch]:
-            for batch in reader:
+            try:
+                for batch in reader:
+                    self.check()
+                    yield batch
                 self.check()
-                yield batch
-            self.check()
+            finally:
+                reader.close()
 
         return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
