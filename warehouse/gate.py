@@ -231,15 +231,6 @@ def _unalias(node: exp.Expression) -> exp.Expression:
     return node.this if isinstance(node, exp.Alias) else node
 
 
-def _from_and_joins(select: exp.Select) -> list[exp.Expression]:
-    nodes = []
-    source = select.args.get("from_") or select.args.get("from")
-    if source is not None:
-        nodes.append(source)
-    nodes.extend(select.args.get("joins") or [])
-    return nodes
-
-
 @dataclass
 class Info:
     """What a relation of the query is: person rows (with slot columns), cells (with per-column person
@@ -604,7 +595,7 @@ class _Rewriter:
             condition = exp.and_(condition, test) if condition is not None else test
         return self.persons(slots, condition)
 
-    def classify(self, item: exp.Expression, name: str, group: list[exp.Expression]) -> tuple[str, bool]:
+    def classify(self, item: exp.Expression, name: str) -> tuple[str, bool]:
         """Class of an output expression of an aggregating select, and whether it takes dominance rules."""
         core = _unalias(item)
         aggregates = self.outer_aggregates(core)
@@ -717,7 +708,7 @@ class _Rewriter:
             if subs:
                 kind, count, dom = self.scalar_column(item, name, scope, subs)
             else:
-                kind, dom = self.classify(item, name, group_exprs)
+                kind, dom = self.classify(item, name)
                 if kind == KEY:
                     count = group_persons.copy()
                 elif kind == "const":
