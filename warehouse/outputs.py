@@ -2,9 +2,8 @@
 
 One row per released output in ``meta.outputs`` of the warehouse (time, command, target, query text,
 profile, rows released and dropped, cells suppressed per column and rule, the smallest number of persons
-behind a released cell), and a readable ``<output>.log.json`` beside each released file. The person counts
-themselves stay in the warehouse: the log holds per-rule tallies and the smallest released cell, never a
-cell's count.
+behind a released cell), and a readable ``<output>.log.json`` beside each released file. Person counts stay in
+the warehouse: the readable log holds per-rule tallies only (the smallest cell is in ``meta.outputs`` alone).
 """
 
 from __future__ import annotations
@@ -72,10 +71,19 @@ def _user() -> str:
         return "unknown"
 
 
+#: Log fields that stay inside the warehouse (meta.outputs): an exact, unrounded person count.
+INTERNAL_FIELDS = ("smallest_cell_persons",)
+
+
+def readable(entry: dict[str, Any]) -> dict[str, Any]:
+    """A log entry as it may travel with its output: without the unrounded person counts."""
+    return {k: v for k, v in entry.items() if k not in INTERNAL_FIELDS}
+
+
 def write_log_file(entry: dict[str, Any], path: Path) -> Path:
     """The readable log beside a released file: ``<file>.log.json``."""
     log = path.with_name(path.name + ".log.json")
-    log.write_text(json.dumps(entry, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    log.write_text(json.dumps(readable(entry), indent=2, default=_json_default) + "\n", encoding="utf-8")
     return log
 
 

@@ -36,11 +36,11 @@ def export(
     try:
         result = export_query(con, sql, out, profile, db=path)
     except GuardError as error:
-        console.print(f"[bold red]refused:[/] {error}", highlight=False)
+        console.print(f"[bold red]refused:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except Exception as error:  # noqa: BLE001 - DisclosureError or DuckDB errors, without a traceback
         kind = "refused" if type(error).__name__ == "DisclosureError" else "error"
-        console.print(f"[bold red]{kind}:[/] {error}", highlight=False)
+        console.print(f"[bold red]{kind}:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(2 if kind == "refused" else 1) from None
     finally:
         try:

@@ -32,11 +32,11 @@ def publish(
             result = run_publish(resolve_db(db), postgres, schema=schema, bi_role=bi_role, profile=profile,
                                  progress=lambda message: status.update(message))
     except GuardError as error:
-        console.print(f"[bold red]refused:[/] {error}", highlight=False)
+        console.print(f"[bold red]refused:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except Exception as error:  # noqa: BLE001 - DisclosureError, psycopg errors: message, no traceback
         kind = "refused" if type(error).__name__ in ("DisclosureError", "PublishRefused") else "error"
-        console.print(f"[bold red]{kind}:[/] {error}", highlight=False)
+        console.print(f"[bold red]{kind}:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(2 if kind == "refused" else 1) from None
     table = Table(title=f"published schema {result.schema} in {result.seconds:.1f} s")
     table.add_column("table")

@@ -46,7 +46,7 @@ def report(
         with console.status("report"):
             result = render_report(con, out, profile, sql_dir=sql_dir)
     except (DisclosureError, GuardError) as error:
-        console.print(f"[bold red]refused:[/] {error}", highlight=False)
+        console.print(f"[bold red]refused:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     finally:
         con.close()

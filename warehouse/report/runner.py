@@ -128,7 +128,7 @@ def _log_release(con: Any, out: Path, figures: list[FigureResult], tables: list[
     log of the whole report beside it (``outputs.log.json``)."""
     import json
 
-    from warehouse.outputs import record, store
+    from warehouse.outputs import readable, record, store
 
     entries = []
     for figure in figures:
@@ -139,7 +139,8 @@ def _log_release(con: Any, out: Path, figures: list[FigureResult], tables: list[
             table_entry = dict(entry, target=f"analytics.{figure.query.name}", output_id=entry["output_id"] + "-a")
             entries.append(table_entry)
     store(con, entries)
-    (out / "outputs.log.json").write_text(json.dumps(entries, indent=2, default=str) + "\n", encoding="utf-8")
+    (out / "outputs.log.json").write_text(json.dumps([readable(e) for e in entries], indent=2, default=str) + "\n",
+                                          encoding="utf-8")
 
 
 def render_report(con: Any, out: Path, profile: str | Profile = "cbs", *, sql_dir: Path | None = None
