@@ -146,6 +146,9 @@ SAFE: list[tuple[str, str | None]] = [
     (f"select study_group, count(*) as n from {POP} group by 1 having count(*) >= 10", None),
     ("select * from analytics.fig_3_01_sex", None),
     (f"select distinct birth_date from {POP}", None),  # only dates shared by 10 or more persons leave
+    # exact counts inside a test's result are counts: rounded and thresholded like any other
+    (f"select sex, (mcnemar_test(list(birth_year > 1980), list(birth_year > 1981))).n_01 as discordant, "
+     f"(mcnemar_test(list(birth_year > 1980), list(birth_year > 1981))).p_value as p from {POP} group by sex", None),
 ]
 
 

@@ -282,8 +282,10 @@ def _least(parts: list[exp.Expression]) -> exp.Expression:
 
 
 class _Rewriter:
-    def __init__(self, catalog: Catalog, aggregates: frozenset[str]) -> None:
+    def __init__(self, catalog: Catalog, aggregates: frozenset[str], count_fields: frozenset[str] = frozenset()
+                 ) -> None:
         self.catalog = catalog
+        self.count_fields = count_fields  # integer fields of the statistics UDFs' results: counts of persons
         self.aggregates = aggregates
         self.tracer = _Tracer(catalog)
         self.infos: dict[int, Info] = {}
@@ -631,11 +633,16 @@ class _Rewriter:
             if fname in _STATISTICS:
                 return STAT, fname in _DOMINATED
         if self._test_result(core):
-            return MODEL, False
+            return (COUNT if self.counts_of_model(core) else MODEL), False
         raise GateError(
             f"output column {name!r}: {core.sql(DIALECT)[:80]} refused (rule: a released value is one count "
             "or statistic per cell; arithmetic on aggregates defeats rounding: output the counts)"
         )
+
+    def counts_of_model(self, node: exp.Expression) -> bool:
+        """The value reads an integer field of a statistics UDF result (``.n``, ``.n_01``, ``.n_groups``):
+        an exact count, released as a count (rounded, at least the minimum)."""
+        return any(isinstance(d, exp.Dot) and d.expression.name.lower() in self.count_fields for d in node.walk())
 
     def _test_result(self, core: exp.Expression) -> bool:
         """A field of a statistics UDF result (``(t_test_ind(list(a), list(b))).p_value``), possibly inside
@@ -817,7 +824,9 @@ class _Rewriter:
                 kinds = set().union(*(self.cell_class(c, cells) for c in chosen)) if chosen else set()
                 counts = [self.cell_count(c, scope, cells) for c in chosen]
                 refs = chosen
-            if kinds & {COUNT, STAT} and chosen is None:
+            if kinds == {MODEL} and self.counts_of_model(core):
+                kinds = {COUNT}  # a count field of a model result, or arithmetic on such fields
+            elif kinds & {COUNT, STAT} and chosen is None:
                 raise GateError(f"output column {name!r}: {core.sql(DIALECT)[:80]} refused (rule: arithmetic on "
                                 "released aggregates defeats rounding and thresholds; output the counts)")
             dom = False
@@ -982,6 +991,18 @@ class Plan:
     constant: bool  # reads no person-level data
 
 
+def _udf_count_fields(con: Any) -> frozenset[str]:
+    """Integer fields of the statistics UDFs' result structs (``n``, ``n1``, ``n_01``, ``n_groups`` ...)."""
+    rows = con.execute(
+        "select return_type from duckdb_functions() where function_name in "
+        f"({', '.join(repr(u) for u in sorted(TEST_UDFS))})"
+    ).fetchall()
+    fields = set()
+    for (return_type,) in rows:
+        fields |= {m.lower() for m in re.findall(r'"?(\w+)"?\s+(?:BIGINT|INTEGER|HUGEINT|UBIGINT)\b', return_type or "")}
+    return frozenset(fields)
+
+
 def plan(sql: str, con: Any) -> Plan:
     statements = check_read_only(sql)
     if len(statements) != 1:
@@ -993,7 +1014,7 @@ def plan(sql: str, con: Any) -> Plan:
     check_export(expanded, con, require_aggregation=False)
     catalog = Catalog.from_connection(con)
     analysis = analyse(sqlglot.parse_one(expanded, dialect=DIALECT), catalog)
-    rewriter = _Rewriter(catalog, catalog.aggregates)
+    rewriter = _Rewriter(catalog, catalog.aggregates, _udf_count_fields(con))
     info = rewriter.info(analysis.root)
     root = analysis.root.expression
     leaves = _leaf_selects(root)
