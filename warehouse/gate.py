@@ -595,6 +595,17 @@ class _Rewriter:
             if _fname(core) == "sum" and _indicator(argument):  # the persons counted, not all persons
                 test = exp.NEQ(this=argument.copy(), expression=exp.Literal.number(0))
             condition = exp.and_(condition, test) if condition is not None else test
+        if _fname(core) in {"avg", "mean"} and arguments and _indicator(arguments[0]):
+            # a share (mean of a 0/1 indicator): the persons with 1 and those with 0 must each reach the
+            # minimum, or the share and its denominator give a small count away
+            ones = exp.NEQ(this=arguments[0].copy(), expression=exp.Literal.number(0))
+            zeros = exp.EQ(this=arguments[0].copy(), expression=exp.Literal.number(0))
+            return _least([
+                exp.func("nullif", self.persons(slots, exp.and_(condition, ones) if condition else ones),
+                         exp.Literal.number(0)),
+                exp.func("nullif", self.persons(slots, exp.and_(condition, zeros) if condition else zeros),
+                         exp.Literal.number(0)),
+            ])
         return self.persons(slots, condition)
 
     def classify(self, item: exp.Expression, name: str) -> tuple[str, bool]:
@@ -965,7 +976,8 @@ def _indicator(node: exp.Expression | None) -> bool:
         return True
     if isinstance(node, exp.Case):
         values = [i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")]
-        return all(isinstance(v, exp.Literal) and v.this in ("0", "1") for v in values if v is not None)
+        return all(isinstance(v, exp.Literal) and v.is_number and float(v.this) in (0.0, 1.0)
+                   for v in values if v is not None)
     return False
 
 
