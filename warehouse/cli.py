@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from warehouse.config import resolve_db
+from warehouse.lock import WarehouseBusy, waiting_line, writer_lock
 
 app = typer.Typer(
     help="Relational data warehouse for life-course criminology on CBS register microdata.",
@@ -43,20 +44,35 @@ def _fail_line(message: str, code: int = 1) -> None:
 def ingest(
     delivery: Annotated[Path, typer.Argument(help="Delivery folder with CBS table files (.sav, .csv, .parquet).")],
     db: DbOption = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", metavar="SECONDS", min=0,
+            help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
+        ),
+    ] = 0,
 ) -> None:
     """Validate a delivery and apply it atomically to the raw layer (no-op if already applied)."""
     from warehouse.db import connect
     from warehouse.ingest import DeliveryRejected, ingest as run_ingest
 
     path = resolve_db(db)
-    con = connect(path)
+
+    def notice(holder) -> None:  # printed once if --wait has to wait
+        console.print(escape(waiting_line(holder, wait)), highlight=False, soft_wrap=True)
+
     try:
-        with console.status("ingesting") as status:
-            result = run_ingest(con, delivery, progress=lambda msg: status.update(msg))
-    except DeliveryRejected as error:
-        _fail(str(error), code=2)
-    finally:
-        con.close()
+        with writer_lock(path, f"warehouse ingest {delivery}", wait, on_wait=notice):
+            con = connect(path)
+            try:
+                with console.status("ingesting") as status:
+                    result = run_ingest(con, delivery, progress=lambda msg: status.update(msg))
+            except DeliveryRejected as error:
+                _fail(str(error), code=2)
+            finally:
+                con.close()
+    except WarehouseBusy as error:
+        _fail_line(str(error))
     if not result.applied:
         console.print(f"delivery {result.delivery_id}: {result.message}")
         return
@@ -77,6 +93,13 @@ def build(
     unit_tests: Annotated[
         bool, typer.Option("--unit-tests", help="Also run the dbt unit tests (hand-made rows; normally run by pytest).")
     ] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", metavar="SECONDS", min=0,
+            help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
+        ),
+    ] = 0,
 ) -> None:
     """Build seeds, staging, intermediate and marts with dbt, and run the dbt data tests."""
     from warehouse.dbt_driver import build_args, run_dbt
@@ -84,10 +107,19 @@ def build(
     path = resolve_db(db)
     if not path.exists():
         _fail(f"{path} does not exist: run `warehouse ingest DIR` first")
-    started = time.perf_counter()
-    args = build_args(select, unit_tests=unit_tests)
-    with console.status("dbt build"):
-        outcome = run_dbt(path, args)
+
+    def notice(holder) -> None:  # printed once if --wait has to wait
+        console.print(escape(waiting_line(holder, wait)), highlight=False, soft_wrap=True)
+
+    try:
+        command = "warehouse build" + (f" --select {select}" if select else "")
+        with writer_lock(path, command, wait, on_wait=notice):
+            started = time.perf_counter()
+            args = build_args(select, unit_tests=unit_tests)
+            with console.status("dbt build"):
+                outcome = run_dbt(path, args)
+    except WarehouseBusy as error:
+        _fail_line(str(error))
     if not outcome.success:
         _fail("dbt build failed:\n" + "\n".join(outcome.failures))
     console.print(f"dbt build: {outcome.n_nodes} nodes in {time.perf_counter() - started:.1f} s")
@@ -97,15 +129,32 @@ def build(
 def refresh(
     delivery: Annotated[Path, typer.Argument(help="Delivery folder with new or replaced CBS tables.")],
     db: DbOption = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", metavar="SECONDS", min=0,
+            help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
+        ),
+    ] = 0,
 ) -> None:
     """Apply a new delivery and rebuild (and test) only the models downstream of its tables, all or nothing."""
     from warehouse.ingest import DeliveryRejected
     from warehouse.refresh import RefreshFailed, refresh as run_refresh
 
     path = resolve_db(db)
+
+    def notice(holder) -> None:  # printed once if --wait has to wait
+        console.print(escape(waiting_line(holder, wait)), highlight=False, soft_wrap=True)
+
     try:
+        # refresh() takes the writer lock itself, around the whole copy-rebuild-swap
         with console.status("refreshing") as status:
-            result = run_refresh(path, delivery, progress=lambda msg: status.update(msg))
+            result = run_refresh(
+                path, delivery, progress=lambda msg: status.update(msg), wait=wait,
+                command=f"warehouse refresh {delivery}", on_wait=notice,
+            )
+    except WarehouseBusy as error:
+        _fail_line(str(error))
     except (DeliveryRejected, RefreshFailed, FileNotFoundError) as error:
         _fail(str(error), code=2)
     if not result.applied:
@@ -305,22 +354,38 @@ def rollback(
     to: Annotated[str, typer.Option("--to", help="Delivery id to return to (see `warehouse deliveries`).")],
     db: DbOption = None,
     rebuild: Annotated[bool, typer.Option(help="Rebuild the dbt models afterwards.")] = True,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", metavar="SECONDS", min=0,
+            help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
+        ),
+    ] = 0,
 ) -> None:
     """Make the warehouse current as of an earlier delivery (later ones are kept but inactive)."""
     from warehouse.db import connect
     from warehouse.ingest import rollback_to
 
     path = resolve_db(db)
-    con = connect(path)
+
+    def notice(holder) -> None:  # printed once if --wait has to wait
+        console.print(escape(waiting_line(holder, wait)), highlight=False, soft_wrap=True)
+
     try:
-        undone = rollback_to(con, to)
-    except KeyError as error:
-        _fail(str(error))
-    finally:
-        con.close()
-    console.print(f"rolled back: {', '.join(undone) if undone else 'nothing'}")
-    if rebuild:
-        build(db=path, select=None, unit_tests=False)
+        # held across the rebuild too (the lock is re-entrant: build() below takes it again at no cost)
+        with writer_lock(path, f"warehouse rollback --to {to}", wait, on_wait=notice):
+            con = connect(path)
+            try:
+                undone = rollback_to(con, to)
+            except KeyError as error:
+                _fail(str(error))
+            finally:
+                con.close()
+            console.print(f"rolled back: {', '.join(undone) if undone else 'nothing'}")
+            if rebuild:
+                build(db=path, select=None, unit_tests=False, wait=0)
+    except WarehouseBusy as error:
+        _fail_line(str(error))
 
 
 def _register_subcommands() -> None:

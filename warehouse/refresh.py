@@ -2,7 +2,9 @@
 
 The whole refresh runs on a copy of the database file that replaces the original with one
 atomic ``os.replace`` at the very end, so a crash or ``kill -9`` at any moment (during the
-copy, the ingest, or the dbt build) leaves the warehouse exactly as it was before.
+copy, the ingest, or the dbt build) leaves the warehouse exactly as it was before. The whole
+copy-rebuild-swap holds the warehouse's writer lock (:mod:`warehouse.lock`), so no other writer
+(an ingest, a build, a rollback) can change the database meanwhile and be lost by the swap.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import duckdb
 from warehouse.dbt_driver import build_args, run_dbt
 from warehouse.ingest import ingest
 from warehouse.layouts import LAYOUTS
+from warehouse.lock import writer_lock
 
 #: dbt source name of each raw table (see dbt_project/models/staging/*/_*__sources.yml)
 SOURCE_OF_TABLE = {
@@ -59,8 +62,22 @@ def _checkpoint(db: Path) -> None:
         con.close()
 
 
-def refresh(db: Path, delivery: Path, *, progress=None) -> RefreshResult:
-    """Ingest ``delivery`` and rebuild the models downstream of its tables, all or nothing."""
+def refresh(
+    db: Path, delivery: Path, *, progress=None, wait: float = 0, command: str | None = None, on_wait=None
+) -> RefreshResult:
+    """Ingest ``delivery`` and rebuild the models downstream of its tables, all or nothing.
+
+    Holds the writer lock on ``db`` throughout (waiting up to ``wait`` seconds for another writer,
+    else :class:`warehouse.lock.WarehouseBusy`); ``command`` names this run in the lock file and
+    ``on_wait(holder)`` is called once if it has to wait.
+    """
+    if not db.exists():
+        raise FileNotFoundError(f"{db} does not exist: ingest and build a first delivery before refreshing")
+    with writer_lock(db, command or f"refresh {delivery}", wait, on_wait=on_wait):
+        return _refresh_locked(db, delivery, progress=progress)
+
+
+def _refresh_locked(db: Path, delivery: Path, *, progress=None) -> RefreshResult:
     from warehouse.db import connect
 
     started = time.perf_counter()
