@@ -46,7 +46,7 @@ from warehouse.ingest.reader import (
     locate,
     sha256_file,
 )
-from warehouse.layouts import LAYOUTS, TableLayout
+from warehouse.layouts import LAYOUTS
 
 LINEAGE_COLUMNS = ("_delivery_id", "_file_id", "_source_file", "_row_number", "_file_year")
 #: Tables an initial delivery must contain (later deliveries may bring any subset).
