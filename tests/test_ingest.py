@@ -127,8 +127,12 @@ def _rename_column(old: str, new: str):
 
 
 def _second_copy(folder: Path) -> None:
+    # the same table version twice with different content (a V2 beside a V1 supersedes it instead)
     write_tiny_delivery(folder)
-    shutil.copy(folder / PERSONS, folder / "GBAPERSOON2022TABV2.csv")
+    write_tiny_delivery(folder / "copy", _mutate(PERSONS, _set("GBAGESLACHT", 0, "1")))
+    for name in TABLES:
+        if name != PERSONS:
+            (folder / "copy" / name).unlink()
 
 
 def _missing_table(folder: Path) -> None:

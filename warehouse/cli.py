@@ -42,7 +42,9 @@ def _fail_line(message: str, code: int = 1) -> None:
 
 @app.command()
 def ingest(
-    delivery: Annotated[Path, typer.Argument(help="Delivery folder with CBS table files (.sav, .csv, .parquet).")],
+    delivery: Annotated[
+        Path, typer.Argument(help="Delivery folder (searched with its sub-folders) with CBS table files (.sav, .csv, .parquet).")
+    ],
     db: DbOption = None,
     wait: Annotated[
         float,
@@ -51,10 +53,19 @@ def ingest(
             help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
         ),
     ] = 0,
+    allow_older: Annotated[
+        bool,
+        typer.Option("--allow-older", help="Accept a delivery that makes an older version of a table current (recorded)."),
+    ] = False,
 ) -> None:
     """Validate a delivery and apply it atomically to the raw layer (no-op if already applied)."""
     from warehouse.db import connect
     from warehouse.ingest import DeliveryRejected, ingest as run_ingest
+
+    def listing(label: str, names: tuple[str, ...], first: int = 5) -> None:
+        if names:
+            more = f", ... ({len(names) - first} more)" if len(names) > first else ""
+            console.print(f"{label} {len(names)} file{'s' if len(names) != 1 else ''}: {', '.join(names[:first])}{more}", markup=False, highlight=False, soft_wrap=True)
 
     path = resolve_db(db)
 
@@ -66,13 +77,16 @@ def ingest(
             con = connect(path)
             try:
                 with console.status("ingesting") as status:
-                    result = run_ingest(con, delivery, progress=lambda msg: status.update(msg))
+                    result = run_ingest(con, delivery, progress=lambda msg: status.update(msg), allow_older=allow_older)
             except DeliveryRejected as error:
-                _fail(str(error), code=2)
+                _fail(escape(str(error)), code=2)  # escaped: rule names are in [brackets]
             finally:
                 con.close()
     except WarehouseBusy as error:
         _fail_line(str(error))
+    listing("skipped (not a CBS table file)", result.skipped_files)
+    listing("superseded in this delivery (a higher version is loaded)", result.superseded_files)
+    listing("identical copies not loaded", result.identical_files)
     if not result.applied:
         console.print(f"delivery {result.delivery_id}: {result.message}")
         return
@@ -82,8 +96,8 @@ def ingest(
     for name, rows in sorted(result.tables.items()):
         table.add_row(name, f"{rows:,}")
     out.print(table)
-    if result.skipped_files:
-        console.print(f"skipped (not a warehouse table): {', '.join(result.skipped_files)}")
+    if result.note:
+        console.print(result.note, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

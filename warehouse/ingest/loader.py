@@ -5,10 +5,18 @@ Layout of the database
 ``raw.<table>``              every delivered version of a table, all values as delivered
                              (strings), plus lineage: ``_delivery_id``, ``_file_id``,
                              ``_source_file``, ``_row_number``, ``_file_year``
-``meta.deliveries``          one row per applied delivery (sequence, status, checksums, timings)
-``meta.delivery_files``      one row per delivered file (table, year, version, sha256, rows)
-``meta.current_files``       view: the file that is current for each table version slot
+``meta.deliveries``          one row per applied delivery (sequence, status, checksums, timings,
+                             ``note``: e.g. the older versions accepted with ``allow_older``)
+``meta.delivery_files``      one row per delivered file (table, year, version, sha256, rows);
+                             ``file_name`` is the path relative to the delivery folder
+``meta.current_files``       view: the file(s) current for each table version slot (all parts of
+                             a table split over several files)
 ``source_current.<table>``   view: the current rows of each raw table (what dbt reads)
+
+Versions: within a delivery the highest version of a slot wins (``discover``). Across
+deliveries the last applied delivery is current; an ingest that would make an older version
+of a slot current than the one the warehouse holds is refused unless ``allow_older`` is given
+(then ``meta.deliveries.note`` records it). ``rollback_to`` is not subject to that rule.
 
 A delivery is applied completely or not at all: files are staged and checked in temporary
 tables, and only when every contract holds are the raw inserts and the meta rows written
@@ -18,6 +26,7 @@ was; DuckDB's write-ahead log makes the COMMIT itself atomic.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -28,8 +37,16 @@ import duckdb
 from warehouse.config import SEEDS_DIR
 from warehouse.ingest.contracts import check_stage, map_columns
 from warehouse.ingest.errors import DeliveryRejected, Violation
-from warehouse.ingest.reader import DeliveredFile, discover, drop_stage, load_to_stage, sha256_file
-from warehouse.layouts import LAYOUTS, TableLayout
+from warehouse.ingest.reader import (
+    DeliveredFile,
+    DeliveredTable,
+    discover,
+    drop_stage,
+    load_table_to_stage,
+    locate,
+    sha256_file,
+)
+from warehouse.layouts import LAYOUTS
 
 LINEAGE_COLUMNS = ("_delivery_id", "_file_id", "_source_file", "_row_number", "_file_year")
 #: Tables an initial delivery must contain (later deliveries may bring any subset).
@@ -47,7 +64,8 @@ create table if not exists meta.deliveries (
     n_files integer,
     n_rows bigint,
     seconds double,
-    applied_at timestamp
+    applied_at timestamp,
+    note varchar
 );
 create table if not exists meta.delivery_files (
     file_id varchar primary key,
@@ -62,11 +80,13 @@ create table if not exists meta.delivery_files (
     n_rows bigint not null,
     n_bytes bigint not null
 );
+"""
+CURRENT_FILES_DDL = """
 create or replace view meta.current_files as
 select * exclude (slot_rank)
 from (
     select delivery_files.*, deliveries.seq,
-           row_number() over (
+           dense_rank() over (
                partition by delivery_files.table_name, delivery_files.slot
                order by deliveries.seq desc, delivery_files.file_version desc
            ) as slot_rank
@@ -76,6 +96,8 @@ from (
 )
 where slot_rank = 1;
 """
+# warehouses made before deliveries had a note (and before split tables): brought up to date
+MIGRATE_DDL = "alter table meta.deliveries add column if not exists note varchar;" + CURRENT_FILES_DDL
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +107,10 @@ class IngestResult:
     delivery_id: str
     applied: bool
     tables: dict[str, int] = field(default_factory=dict)  # table -> rows loaded
-    skipped_files: tuple[str, ...] = ()
+    skipped_files: tuple[str, ...] = ()  # not recognised as a CBS table file (relative paths)
+    superseded_files: tuple[str, ...] = ()  # lower versions of a slot in this delivery (not loaded)
+    identical_files: tuple[str, ...] = ()  # byte-identical second copies (not loaded): "copy (= used)"
+    note: str = ""  # e.g. the older versions accepted with allow_older
     seconds: float = 0.0
     message: str = ""
 
@@ -100,8 +125,12 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     wanted = {("meta", "deliveries"), ("meta", "current_files")}
     wanted |= {("raw", name) for name in LAYOUTS} | {("source_current", name) for name in LAYOUTS}
     if wanted <= existing:
+        if not _has_note_column(con):
+            con.execute(MIGRATE_DDL)
         return
-    con.execute(META_DDL)
+    con.execute(META_DDL + CURRENT_FILES_DDL)
+    if not _has_note_column(con):
+        con.execute(MIGRATE_DDL)
     for layout in LAYOUTS.values():
         columns = ", ".join(f'"{c.name}" varchar' for c in layout.columns)
         con.execute(
@@ -117,6 +146,16 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
             where _file_id in (select file_id from meta.current_files where table_name = '{layout.name}')
             """
         )
+
+
+def _has_note_column(con: duckdb.DuckDBPyConnection) -> bool:
+    return (
+        con.execute(
+            "select count(*) from duckdb_columns() where schema_name = 'meta' and table_name = 'deliveries' "
+            "and column_name = 'note'"
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def _is_initialised(con: duckdb.DuckDBPyConnection) -> bool:
@@ -146,24 +185,37 @@ def delivery_id_for(files: list[tuple[str, str]]) -> str:
     return "D" + digest.hexdigest()[:12]
 
 
-def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> IngestResult:
-    """Validate and apply the delivery in ``folder``; raises :class:`DeliveryRejected`."""
+def ingest(
+    con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None, allow_older: bool = False
+) -> IngestResult:
+    """Validate and apply the delivery in ``folder``; raises :class:`DeliveryRejected`.
+
+    ``allow_older`` accepts a delivery that makes an older version of a table slot current
+    than the one the warehouse holds (otherwise refused); the delivery's note records it.
+    """
     started = time.perf_counter()
     folder = folder.resolve()
     if not folder.is_dir():
         raise DeliveryRejected(str(folder), [Violation(str(folder), "no delivery", "folder does not exist")])
-    files, violations, skipped = discover(folder)
+    found = discover(folder)
+    files, violations = found.tables, found.violations
+    listed = {
+        "skipped_files": tuple(found.skipped),
+        "superseded_files": tuple(found.superseded),
+        "identical_files": tuple(found.identical),
+    }
     if not files:
-        violations.append(Violation(folder.name, "no tables", "no recognised CBS table files in the folder"))
+        violations.append(Violation(folder.name, "no tables", "no recognised CBS table files in the folder or its sub-folders"))
+    if violations:  # the delivery's files themselves are ambiguous: decide nothing else
         raise DeliveryRejected(folder.name, violations)
-    checksums = {f.path.name: sha256_file(f.path) for f in files}
+    checksums = {f.name: sha256_file(f.path) for table in files for f in table.files}
     delivery_id = delivery_id_for(list(checksums.items()))
     initialised = _is_initialised(con)
     already = None
     if initialised:
         already = con.execute("select status from meta.deliveries where delivery_id = ?", [delivery_id]).fetchone()
     if already is not None and already[0] == "applied":
-        return IngestResult(delivery_id, False, skipped_files=tuple(skipped), message="already applied: nothing to do")
+        return IngestResult(delivery_id, False, **listed, message="already applied: nothing to do")
 
     first_delivery = (
         not initialised
@@ -176,20 +228,33 @@ def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> In
                 violations.append(
                     Violation(folder.name, "missing table", f"the first delivery must contain {LAYOUTS[table].file_stem} ({table})")
                 )
+    older = [] if first_delivery else _older_than_current(con, files)
+    note = ""
+    if older and allow_older:
+        note = "allow-older: " + "; ".join(line for _, line in older)
+    elif older:
+        # a policy refusal, not a content error: refused before the (slow) contract checks
+        raise DeliveryRejected(
+            folder.name,
+            violations
+            + [Violation(table.name, "older version", line + "; use --allow-older to accept it") for table, line in older],
+        )
 
     _load_codes(con)
-    staged: list[tuple[DeliveredFile, str, dict[str, str], int]] = []
+    staged: list[tuple[DeliveredTable, str, dict[str, str], int]] = []
     for index, delivered in enumerate(files):
         if progress is not None:
-            progress(f"checking {delivered.path.name}")
+            progress(f"checking {delivered.name}")
         stage = f"_stage_{index}"
-        columns, read_violations = load_to_stage(con, delivered, stage)
+        columns, read_violations, offsets = load_table_to_stage(con, delivered, stage)
         if read_violations:
             violations.extend(read_violations)
+            drop_stage(con, stage)
             continue
-        mapping, map_violations = map_columns(delivered.layout, columns, delivered.path.name)
+        mapping, map_violations = map_columns(delivered.layout, columns, delivered.name)
         violations.extend(map_violations)
-        violations.extend(check_stage(con, delivered.layout, stage, mapping, delivered.path.name))
+        checked = check_stage(con, delivered.layout, stage, mapping, delivered.name)
+        violations.extend(_in_part(v, offsets) for v in checked)
         n_rows = con.execute(f"select count(*) from {stage}").fetchone()[0]
         staged.append((delivered, stage, mapping.delivered, n_rows))
     if violations:
@@ -203,36 +268,41 @@ def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> In
         seq = con.execute("select coalesce(max(seq), 0) + 1 from meta.deliveries").fetchone()[0]
         for delivered, stage, mapping, n_rows in staged:
             if progress is not None:
-                progress(f"loading {delivered.path.name}")
-            file_id = f"{delivery_id}:{delivered.path.name}"
-            _insert_raw(con, delivered.layout, stage, mapping, delivery_id, file_id, delivered)
-            con.execute(
-                "insert into meta.delivery_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    file_id,
-                    delivery_id,
-                    delivered.path.name,
-                    delivered.layout.name,
-                    delivered.year,
-                    delivered.version,
-                    delivered.slot,
-                    delivered.file_format,
-                    checksums[delivered.path.name],
-                    n_rows,
-                    delivered.path.stat().st_size,
-                ],
-            )
+                progress(f"loading {delivered.name}")
+            _insert_raw(con, delivered, stage, mapping, delivery_id)
+            for part in delivered.files:
+                part_rows = n_rows
+                if len(delivered.files) > 1:
+                    part_rows = con.execute(f"select count(*) from {stage} where _source_file = ?", [part.name]).fetchone()[0]
+                con.execute(
+                    "insert into meta.delivery_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        _file_id(delivery_id, part),
+                        delivery_id,
+                        part.name,
+                        part.layout.name,
+                        part.year,
+                        part.version,
+                        part.slot,
+                        part.file_format,
+                        checksums[part.name],
+                        part_rows,
+                        part.path.stat().st_size,
+                    ],
+                )
             tables[delivered.layout.name] = tables.get(delivered.layout.name, 0) + n_rows
         seconds = time.perf_counter() - started
         if already is not None:  # re-applying a delivery that was rolled back
             con.execute(
-                "update meta.deliveries set status = 'applied', seq = ?, seconds = ?, applied_at = now() where delivery_id = ?",
-                [seq, seconds, delivery_id],
+                "update meta.deliveries set status = 'applied', seq = ?, seconds = ?, applied_at = now(), "
+                "note = nullif(concat_ws('; ', nullif(note, ''), nullif(?, '')), '') where delivery_id = ?",
+                [seq, seconds, note, delivery_id],
             )
         else:
             con.execute(
-                "insert into meta.deliveries values (?, ?, ?, 'applied', ?, ?, ?, now())",
-                [delivery_id, seq, str(folder), len(staged), sum(tables.values()), seconds],
+                "insert into meta.deliveries (delivery_id, seq, source_path, status, n_files, n_rows, seconds, "
+                "applied_at, note) values (?, ?, ?, 'applied', ?, ?, ?, now(), ?)",
+                [delivery_id, seq, str(folder), len(checksums), sum(tables.values()), seconds, note or None],
             )
         con.execute("commit")
     except BaseException:
@@ -240,18 +310,56 @@ def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> In
         raise
     finally:
         _drop_stages(con, staged)
-    return IngestResult(delivery_id, True, tables, tuple(skipped), time.perf_counter() - started, "applied")
+    return IngestResult(
+        delivery_id, True, tables, **listed, note=note, seconds=time.perf_counter() - started, message="applied"
+    )
+
+
+def _file_id(delivery_id: str, delivered: DeliveredFile) -> str:
+    return f"{delivery_id}:{delivered.name}"
+
+
+def _in_part(violation: Violation, offsets: list[tuple[str, int]]) -> Violation:
+    """Name the file and the row within it for a violation in a table split over several files."""
+    if violation.row is None or len(offsets) < 2:
+        return violation
+    name, row = locate(offsets, violation.row)
+    return dataclasses.replace(violation, file=name, row=row)
+
+
+def _older_than_current(con: duckdb.DuckDBPyConnection, files: list[DeliveredTable]) -> list[tuple[DeliveredTable, str]]:
+    """The tables of a delivery that are an older (year, version) than the current one of their slot."""
+    older = []
+    for table in files:
+        current = con.execute(
+            "select file_year, file_version, file_name from meta.current_files where table_name = ? and slot = ? "
+            "order by file_year desc, file_version desc limit 1",
+            [table.layout.name, table.slot],
+        ).fetchone()
+        if current is None or (table.year, table.version) >= (current[0], current[1]):
+            continue
+        if table.layout.per_year or table.year == current[0]:
+            line = (
+                f"{table.layout.name} {table.year}: this delivery has V{table.version}, "
+                f"the warehouse holds the newer V{current[1]} ({current[2]})"
+            )
+        else:
+            line = (
+                f"{table.layout.name}: this delivery has {table.year} V{table.version}, "
+                f"the warehouse holds the newer {current[0]} V{current[1]} ({current[2]})"
+            )
+        older.append((table, line))
+    return older
 
 
 def _insert_raw(
     con: duckdb.DuckDBPyConnection,
-    layout: TableLayout,
+    delivered: DeliveredTable,
     stage: str,
     mapping: dict[str, str],
     delivery_id: str,
-    file_id: str,
-    delivered: DeliveredFile,
 ) -> None:
+    layout = delivered.layout
     select = []
     for column in layout.columns:
         if column.name in mapping:
@@ -263,14 +371,20 @@ def _insert_raw(
             select.append(f"{ref} as \"{column.name}\"")
         else:
             select.append(f"null as \"{column.name}\"")
+    if len(delivered.files) == 1:
+        lineage = "? as _file_id, ? as _source_file, _row_number"
+        params = [delivery_id, _file_id(delivery_id, delivered.first), delivered.first.name, delivered.year]
+    else:  # a split table: each row keeps its part file and its row within that file
+        lineage = "? || ':' || _source_file as _file_id, _source_file, _part_row as _row_number"
+        params = [delivery_id, delivery_id, delivered.year]
     con.execute(
         f"""
         insert into raw.{layout.name} by name
         select {', '.join(select)},
-               ? as _delivery_id, ? as _file_id, ? as _source_file, _row_number, ? as _file_year
+               ? as _delivery_id, {lineage}, ? as _file_year
         from {stage}
         """,
-        [delivery_id, file_id, delivered.path.name, delivered.year],
+        params,
     )
 
 

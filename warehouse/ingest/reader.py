@@ -4,12 +4,32 @@ CBS ships SPSS ``.sav`` files with string codes, plus converted ``.csv`` and ``.
 copies (cbs-layouts.md §1.1). Every reader lands the file in a temporary table with one
 VARCHAR column per delivered column (names as delivered) and ``_row_number`` (1-based data
 row), so that contracts can name the exact row of a violation.
+
+Discovery rules (``discover``)
+------------------------------
+* The delivery folder is walked recursively in sorted order, so a CBS Remote Access tree
+  (``GBAHUISHOUDENSBUS/2022/GBAHUISHOUDENS2022BUSV2.sav``, ``Justitie/OMDATA/2019/...``) is
+  read like a flat folder. File names are matched in any case; files are named by their path
+  relative to the delivery folder.
+* Every file that is not a recognised CBS table file is listed as skipped (never silently),
+  including dot files / dot folders (not entered) and ``*.log.json`` files.
+* A table split over several files carries a part suffix before the extension:
+  ``<NAME>_part<n>``, ``<NAME> part<n>``, ``<NAME>part<n>`` (``deel`` for ``part`` too) or
+  ``<NAME>_<n>``, e.g. ``GBAPERSOON2022TABV1_part2.csv``. cbs-layouts.md names no part
+  convention; this is the warehouse's rule. The parts of one folder and format are one
+  table, read in part-number order; their numbers must run without gaps.
+* Versions within the delivery: per table slot (the year for per-year tables, else the
+  table) the highest (year, version) wins; the lower ones are "superseded in this delivery".
+  Two copies of the winning version (e.g. ``.sav`` and ``.csv``, or the same name in two
+  folders) are an error naming both files, unless their bytes are identical: then the first
+  (in sorted path order) is used and the others are listed as identical copies.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -20,22 +40,75 @@ from warehouse.layouts import TableLayout, identify
 
 DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".sav": "sav"}
 SAV_CHUNK_ROWS = 250_000
+#: ``<NAME>_part2``, ``<NAME> part2``, ``<NAME>PART2``, ``<NAME>_deel2``, ``<NAME>_2`` (stem, upper-cased)
+PART_SUFFIX = re.compile(r"(?P<base>.+?)(?:[ _-]?(?:PART|DEEL)[ _-]?(?P<part>\d+)|_(?P<digits>\d+))")
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveredFile:
-    """A file of a delivery folder recognised as a CBS table."""
+    """A file of a delivery folder recognised as a CBS table (or one part of one)."""
 
     path: Path
     layout: TableLayout
     year: int
     version: int
     file_format: str
+    name: str = ""  # path relative to the delivery folder (posix); the file name when empty
+    part: int | None = None  # part number of a table split over several files
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.path.name)
 
     @property
     def slot(self) -> int:
         """The table version slot this file replaces: its year for per-year tables, else 0."""
         return self.year if self.layout.per_year else 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredTable:
+    """One table version of a delivery: a single file, or the parts of a split table in order."""
+
+    files: tuple[DeliveredFile, ...]
+
+    @property
+    def first(self) -> DeliveredFile:
+        return self.files[0]
+
+    @property
+    def layout(self) -> TableLayout:
+        return self.first.layout
+
+    @property
+    def year(self) -> int:
+        return self.first.year
+
+    @property
+    def version(self) -> int:
+        return self.first.version
+
+    @property
+    def slot(self) -> int:
+        return self.first.slot
+
+    @property
+    def name(self) -> str:
+        """How violations without a row name the table: the file, or the first part and the count."""
+        if len(self.files) == 1:
+            return self.first.name
+        return f"{self.first.name} (+{len(self.files) - 1} parts)"
+
+
+@dataclass(slots=True)
+class Discovery:
+    """What ``discover`` found in a delivery folder."""
+
+    tables: list[DeliveredTable] = field(default_factory=list)  # to load, in path order
+    violations: list[Violation] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # not recognised (relative paths)
+    superseded: list[str] = field(default_factory=list)  # lower versions in this delivery
+    identical: list[str] = field(default_factory=list)  # byte-identical copies not used ("a (= b)")
 
 
 def sha256_file(path: Path) -> str:
@@ -46,44 +119,165 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(folder: Path) -> tuple[list[DeliveredFile], list[Violation], list[str]]:
-    """Recognise the data files of a delivery folder (top level only).
-
-    Returns the recognised files, violations (two copies of one table version), and the names
-    of files that were skipped because they are not a table the warehouse uses.
-    """
-    files: list[DeliveredFile] = []
-    skipped: list[str] = []
-    for path in sorted(folder.iterdir()):
-        file_format = DATA_SUFFIXES.get(path.suffix.lower())
-        if not path.is_file() or file_format is None:
-            if path.is_file():
-                skipped.append(path.name)
-            continue
-        found = identify(path.stem)
+def recognise(path: Path, name: str) -> DeliveredFile | None:
+    """The CBS table file ``path`` (relative name ``name``) holds, or None."""
+    file_format = DATA_SUFFIXES.get(path.suffix.lower())
+    if file_format is None:
+        return None
+    stem = path.stem
+    found = identify(stem)
+    part = None
+    if found is None:
+        split = PART_SUFFIX.fullmatch(stem.upper().strip())
+        if split is None:
+            return None
+        found = identify(split.group("base"))
         if found is None:
-            skipped.append(path.name)
-            continue
-        layout, year, version = found
-        files.append(DeliveredFile(path, layout, year, version, file_format))
-    violations: list[Violation] = []
-    seen: dict[tuple[str, int], DeliveredFile] = {}
-    for delivered in files:
-        slot = (delivered.layout.name, delivered.slot)
-        if slot in seen:
-            other = seen[slot]
-            violations.append(
+            return None
+        part = int(split.group("part") or split.group("digits"))
+    layout, year, version = found
+    return DeliveredFile(path, layout, year, version, file_format, name, part)
+
+
+def _walk(folder: Path, prefix: str, found: list[DeliveredFile], skipped: list[str]) -> None:
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        name = prefix + path.name
+        if path.name.startswith("."):
+            skipped.append(name + ("/" if path.is_dir() else ""))
+        elif path.is_dir():
+            if path.is_symlink():
+                skipped.append(name + "/")  # never follow a linked folder (loops, other trees)
+            else:
+                _walk(path, name + "/", found, skipped)
+        elif not path.is_file() or path.name.lower().endswith(".log.json"):
+            skipped.append(name)
+        else:
+            delivered = recognise(path, name)
+            if delivered is None:
+                skipped.append(name)
+            else:
+                found.append(delivered)
+
+
+def _label(delivered: DeliveredFile) -> str:
+    year = f" for {delivered.year}" if delivered.layout.per_year else f" {delivered.year}"
+    return f"{delivered.layout.name}{year} V{delivered.version}"
+
+
+def discover(folder: Path) -> Discovery:
+    """Recognise the data files of a delivery folder and its sub-folders (rules in the module doc).
+
+    Returns the tables to load, violations (two different copies of one table version, parts
+    with a gap), the skipped files and the files superseded or duplicated within the delivery.
+    """
+    result = Discovery()
+    found: list[DeliveredFile] = []
+    _walk(folder, "", found, result.skipped)
+    slots: dict[tuple[str, int], list[DeliveredFile]] = {}
+    for delivered in found:
+        slots.setdefault((delivered.layout.name, delivered.slot), []).append(delivered)
+    for files in slots.values():
+        best = max((f.year, f.version) for f in files)
+        result.superseded.extend(f.name for f in files if (f.year, f.version) != best)
+        winners = [f for f in files if (f.year, f.version) == best]
+        # candidate copies: each whole file, and each set of parts (one folder, one format)
+        candidates: dict[tuple, list[DeliveredFile]] = {}
+        for delivered in winners:
+            if delivered.part is None:
+                key: tuple = ("file", delivered.name)
+            else:
+                key = ("parts", str(Path(delivered.name).parent), delivered.file_format)
+            candidates.setdefault(key, []).append(delivered)
+        copies = [tuple(sorted(c, key=lambda f: (f.part if f.part is not None else -1, f.name))) for c in candidates.values()]
+        copies.sort(key=lambda c: c[0].name)
+        chosen = copies[0]
+        for other in copies[1:]:
+            if _identical(chosen, other):
+                result.identical.extend(f"{o.name} (= {c.name})" for o, c in zip(other, chosen))
+            else:
+                result.violations.append(
+                    Violation(
+                        other[0].name,
+                        "duplicate table",
+                        f"a second copy of table {_label(other[0])} (also in {chosen[0].name}) with different "
+                        "content; deliver one file per table version",
+                    )
+                )
+        numbers = [f.part for f in chosen if f.part is not None]
+        if numbers and (numbers[0] not in (0, 1) or numbers != list(range(numbers[0], numbers[0] + len(numbers)))):
+            result.violations.append(
                 Violation(
-                    delivered.path.name,
-                    "duplicate table",
-                    f"a second copy of table {delivered.layout.name}"
-                    f"{' for ' + str(delivered.year) if delivered.layout.per_year else ''}"
-                    f" (also in {other.path.name}); deliver one file per table version",
+                    chosen[0].name,
+                    "missing part",
+                    f"table {_label(chosen[0])} is split into parts {', '.join(map(str, numbers))}: "
+                    "parts must be numbered from 1 (or 0) without gaps",
                 )
             )
-        else:
-            seen[slot] = delivered
-    return files, violations, skipped
+        result.tables.append(DeliveredTable(chosen))
+    result.tables.sort(key=lambda t: t.first.name)
+    return result
+
+
+def _identical(a: tuple[DeliveredFile, ...], b: tuple[DeliveredFile, ...]) -> bool:
+    if len(a) != len(b):
+        return False
+    for left, right in zip(a, b):
+        if left.path.stat().st_size != right.path.stat().st_size or sha256_file(left.path) != sha256_file(right.path):
+            return False
+    return True
+
+
+def load_table_to_stage(
+    con: duckdb.DuckDBPyConnection, table: DeliveredTable, stage: str
+) -> tuple[list[str], list[Violation], list[tuple[str, int]]]:
+    """Stage a table (a file, or all its parts as one view in part order).
+
+    Returns (delivered column names, violations, [(file name, rows before it)] per part). A
+    split table's stage numbers rows over all parts (``_row_number``) and keeps the file
+    (``_source_file``) and the row within it (``_part_row``) for lineage; ``locate`` turns a
+    table row back into (file, row).
+    """
+    if len(table.files) == 1:
+        columns, violations = load_to_stage(con, table.first, stage)
+        return columns, violations, [(table.first.name, 0)]
+    columns: list[str] | None = None
+    violations: list[Violation] = []
+    offsets: list[tuple[str, int]] = []
+    selects: list[str] = []
+    total = 0
+    for index, part in enumerate(table.files):
+        part_stage = f"{stage}_p{index}"
+        part_columns, part_violations = load_to_stage(con, part, part_stage)
+        if part_violations:
+            violations.extend(part_violations)
+            continue
+        if columns is None:
+            columns = part_columns
+        elif [c.upper().strip() for c in part_columns] != [c.upper().strip() for c in columns]:
+            violations.append(
+                Violation(part.name, "part columns", f"the columns differ from those of {table.first.name}")
+            )
+            continue
+        offsets.append((part.name, total))
+        listed = ", ".join('"' + c.replace('"', '""') + '"' for c in part_columns)
+        selects.append(
+            f"select _row_number + {total} as _row_number, {listed}, "
+            f"'{part.name.replace(chr(39), chr(39) * 2)}' as _source_file, _row_number as _part_row from {part_stage}"
+        )
+        total += con.execute(f"select count(*) from {part_stage}").fetchone()[0]
+    if violations or columns is None:
+        return [], violations, offsets
+    con.execute(f"create or replace temp view {stage} as " + " union all ".join(selects))
+    return columns, [], offsets
+
+
+def locate(offsets: list[tuple[str, int]], row: int) -> tuple[str, int]:
+    """(file, row within it) of row ``row`` of a staged table with these part offsets."""
+    name, before = offsets[0]
+    for part_name, part_before in offsets:
+        if part_before < row:
+            name, before = part_name, part_before
+    return name, row - before
 
 
 def load_to_stage(
@@ -91,7 +285,7 @@ def load_to_stage(
 ) -> tuple[list[str], list[Violation]]:
     """Create temp table ``stage`` from the file; returns (delivered column names, violations)."""
     path = str(delivered.path)
-    name = delivered.path.name
+    name = delivered.name
     try:
         if delivered.file_format == "csv":
             _check_utf8(delivered.path)
@@ -131,7 +325,20 @@ def load_to_stage(
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection, stage: str) -> None:
-    """Drop a staged file (a table, or for csv a row-numbering view over ``<stage>_data``)."""
+    """Drop a staged file (a table, or for csv a row-numbering view over ``<stage>_data``), or
+    a staged split table (a view over the staged parts ``<stage>_p<n>``)."""
+    _drop_one(con, stage)
+    parts = con.execute(
+        "select view_name from duckdb_views() where temporary and starts_with(view_name, ?) "
+        "union select table_name from duckdb_tables() where temporary and starts_with(table_name, ?)",
+        [f"{stage}_p", f"{stage}_p"],
+    ).fetchall()
+    for (name,) in parts:
+        if re.fullmatch(re.escape(stage) + r"_p\d+", name):
+            _drop_one(con, name)
+
+
+def _drop_one(con: duckdb.DuckDBPyConnection, stage: str) -> None:
     kind = con.execute(
         "select 'view' from duckdb_views() where view_name = ? and temporary "
         "union all select 'table' from duckdb_tables() where table_name = ? and temporary",
