@@ -43,8 +43,14 @@ def _fail_line(message: str, code: int = 1) -> None:
 def ingest(
     delivery: Annotated[Path, typer.Argument(help="Delivery folder with CBS table files (.sav, .csv, .parquet).")],
     db: DbOption = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Reject the delivery if a file has columns that are not in its table layout.")
+    ] = False,
 ) -> None:
-    """Validate a delivery and apply it atomically to the raw layer (no-op if already applied)."""
+    """Validate a delivery and apply it atomically to the raw layer (no-op if already applied).
+
+    Columns not in a table's layout are listed and recorded in meta.unknown_columns (not loaded);
+    with --strict they reject the delivery."""
     from warehouse.db import connect
     from warehouse.ingest import DeliveryRejected, ingest as run_ingest
 
@@ -52,9 +58,9 @@ def ingest(
     con = connect(path)
     try:
         with console.status("ingesting") as status:
-            result = run_ingest(con, delivery, progress=lambda msg: status.update(msg))
+            result = run_ingest(con, delivery, progress=lambda msg: status.update(msg), strict=strict)
     except DeliveryRejected as error:
-        _fail(str(error), code=2)
+        _fail(escape(str(error)), code=2)  # rule names are in [brackets]: not rich markup
     finally:
         con.close()
     if not result.applied:
@@ -68,6 +74,14 @@ def ingest(
     out.print(table)
     if result.skipped_files:
         console.print(f"skipped (not a warehouse table): {', '.join(result.skipped_files)}")
+    for file_name, columns in sorted(result.unknown_columns.items()):
+        console.print(
+            escape(f"unknown columns (not loaded, recorded in meta.unknown_columns) in {file_name}: {', '.join(columns)}"),
+            highlight=False,
+            soft_wrap=True,
+        )
+    for note in result.notes:
+        console.print(escape(f"note: {note}"), highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -7,6 +7,8 @@ Layout of the database
                              ``_source_file``, ``_row_number``, ``_file_year``
 ``meta.deliveries``          one row per applied delivery (sequence, status, checksums, timings)
 ``meta.delivery_files``      one row per delivered file (table, year, version, sha256, rows)
+``meta.unknown_columns``     delivered columns that are not in the table's layout (not loaded; a
+                             ``strict`` ingest rejects them instead)
 ``meta.current_files``       view: the file that is current for each table version slot
 ``source_current.<table>``   view: the current rows of each raw table (what dbt reads)
 
@@ -26,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.config import SEEDS_DIR
-from warehouse.ingest.contracts import check_stage, map_columns
+from warehouse.ingest.contracts import check_duplicate_columns, check_stage, map_columns
 from warehouse.ingest.errors import DeliveryRejected, Violation
 from warehouse.ingest.reader import DeliveredFile, discover, drop_stage, load_to_stage, sha256_file
 from warehouse.layouts import LAYOUTS, TableLayout
@@ -62,6 +64,12 @@ create table if not exists meta.delivery_files (
     n_rows bigint not null,
     n_bytes bigint not null
 );
+create table if not exists meta.unknown_columns (
+    delivery_id varchar not null,
+    file_name varchar not null,
+    column_name varchar not null,
+    primary key (delivery_id, file_name, column_name)
+);
 create or replace view meta.current_files as
 select * exclude (slot_rank)
 from (
@@ -88,6 +96,9 @@ class IngestResult:
     skipped_files: tuple[str, ...] = ()
     seconds: float = 0.0
     message: str = ""
+    #: file name -> delivered columns that are not in its layout (listed, recorded, not loaded)
+    unknown_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # e.g. identical duplicate columns merged
 
 
 def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
@@ -97,7 +108,7 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         for row in con.execute("select schema_name, table_name from duckdb_tables() union all "
                                "select schema_name, view_name from duckdb_views() where not internal").fetchall()
     }
-    wanted = {("meta", "deliveries"), ("meta", "current_files")}
+    wanted = {("meta", "deliveries"), ("meta", "current_files"), ("meta", "unknown_columns")}
     wanted |= {("raw", name) for name in LAYOUTS} | {("source_current", name) for name in LAYOUTS}
     if wanted <= existing:
         return
@@ -146,8 +157,11 @@ def delivery_id_for(files: list[tuple[str, str]]) -> str:
     return "D" + digest.hexdigest()[:12]
 
 
-def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> IngestResult:
-    """Validate and apply the delivery in ``folder``; raises :class:`DeliveryRejected`."""
+def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None, strict: bool = False) -> IngestResult:
+    """Validate and apply the delivery in ``folder``; raises :class:`DeliveryRejected`.
+
+    Delivered columns that are not in a table's layout are listed in the result and recorded in
+    ``meta.unknown_columns``; with ``strict`` they reject the delivery (one violation per file)."""
     started = time.perf_counter()
     folder = folder.resolve()
     if not folder.is_dir():
@@ -179,6 +193,8 @@ def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> In
 
     _load_codes(con)
     staged: list[tuple[DeliveredFile, str, dict[str, str], int]] = []
+    unknown_columns: dict[str, tuple[str, ...]] = {}
+    notes: list[str] = []
     for index, delivered in enumerate(files):
         if progress is not None:
             progress(f"checking {delivered.path.name}")
@@ -189,7 +205,20 @@ def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> In
             continue
         mapping, map_violations = map_columns(delivered.layout, columns, delivered.path.name)
         violations.extend(map_violations)
-        violations.extend(check_stage(con, delivered.layout, stage, mapping, delivered.path.name))
+        violations.extend(check_stage(con, delivered.layout, stage, mapping, delivered.path.name, year=delivered.year))
+        duplicate_violations, duplicate_notes = check_duplicate_columns(con, stage, mapping, delivered.path.name)
+        violations.extend(duplicate_violations)
+        notes.extend(duplicate_notes)
+        if mapping.unknown:
+            unknown_columns[delivered.path.name] = mapping.unknown
+            if strict:
+                violations.append(
+                    Violation(
+                        delivered.path.name,
+                        "unknown column",
+                        f"columns not in the layout of {delivered.layout.name}: {', '.join(mapping.unknown)}",
+                    )
+                )
         n_rows = con.execute(f"select count(*) from {stage}").fetchone()[0]
         staged.append((delivered, stage, mapping.delivered, n_rows))
     if violations:
@@ -223,6 +252,11 @@ def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> In
                 ],
             )
             tables[delivered.layout.name] = tables.get(delivered.layout.name, 0) + n_rows
+            for column_name in unknown_columns.get(delivered.path.name, ()):
+                con.execute(
+                    "insert or ignore into meta.unknown_columns values (?, ?, ?)",
+                    [delivery_id, delivered.path.name, column_name],
+                )
         seconds = time.perf_counter() - started
         if already is not None:  # re-applying a delivery that was rolled back
             con.execute(
@@ -240,7 +274,16 @@ def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None) -> In
         raise
     finally:
         _drop_stages(con, staged)
-    return IngestResult(delivery_id, True, tables, tuple(skipped), time.perf_counter() - started, "applied")
+    return IngestResult(
+        delivery_id,
+        True,
+        tables,
+        tuple(skipped),
+        time.perf_counter() - started,
+        "applied",
+        unknown_columns=unknown_columns,
+        notes=tuple(notes),
+    )
 
 
 def _insert_raw(
