@@ -60,7 +60,9 @@ def ingest(
         with console.status("ingesting") as status:
             result = run_ingest(con, delivery, progress=lambda msg: status.update(msg), strict=strict)
     except DeliveryRejected as error:
-        _fail(escape(str(error)), code=2)  # rule names are in [brackets]: not rich markup
+        # one line per violation (no wrapping); rule names are in [brackets]: not rich markup
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     finally:
         con.close()
     if not result.applied:

@@ -55,20 +55,30 @@ MAX_EXAMPLES = 1
 class ColumnMapping:
     """Delivered column name for each layout column present in the file."""
 
-    delivered: dict[str, str]  # layout name -> delivered name
-    unknown: tuple[str, ...]  # delivered columns not in the layout
+    delivered: dict[str, str]  # layout name -> staged column name (as in SQL over the stage)
+    unknown: tuple[str, ...]  # delivered columns not in the layout (names as in the file)
     #: layout name -> further delivered columns that map to it as well (e.g. ``rinpersoon`` beside
     #: ``RINPERSOON``); see :func:`check_duplicate_columns`
     duplicates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: staged column name -> name as written in the file, where they differ (DuckDB stages a
+    #: second ``rinpersoon`` beside ``RINPERSOON`` as ``rinpersoon_1``)
+    header: dict[str, str] = field(default_factory=dict)
+
+    def name_in_file(self, staged: str) -> str:
+        return self.header.get(staged, staged)
 
 
-def map_columns(layout: TableLayout, delivered_columns: list[str], file: str) -> tuple[ColumnMapping, list[Violation]]:
+def map_columns(
+    layout: TableLayout, delivered_columns: list[str], file: str, header: list[str] | None = None
+) -> tuple[ColumnMapping, list[Violation]]:
     """Match delivered columns to the layout, ignoring case, using aliases and remaps.
 
     When several delivered columns match one layout column (same name in another case, or a name
     and an alias), the first by name-then-alias precedence and delivered order is used and the others
-    are listed in ``duplicates``; nothing is dropped silently."""
-    upper_of = {name: name.upper().strip() for name in delivered_columns}
+    are listed in ``duplicates``; nothing is dropped silently. ``delivered_columns`` are the staged
+    names; ``header`` (aligned with them) the names as written in the file, used for matching."""
+    in_file = dict(zip(delivered_columns, header)) if header is not None and len(header) == len(delivered_columns) else {}
+    upper_of = {name: in_file.get(name, name).upper().strip() for name in delivered_columns}
     remap = {key.upper(): value.upper() for key, value in COLUMN_REMAPS.get(layout.name, {}).items()}
     mapping: dict[str, str] = {}
     duplicates: dict[str, tuple[str, ...]] = {}
@@ -92,8 +102,9 @@ def map_columns(layout: TableLayout, delivered_columns: list[str], file: str) ->
                 Violation(file, "missing column", f"required column {column.name} of {layout.name} is absent", column=column.name)
             )
     used = set(mapping.values()) | {name for names in duplicates.values() for name in names}
-    unknown = tuple(name for name in delivered_columns if name not in used)
-    return ColumnMapping(mapping, unknown, duplicates), violations
+    unknown = tuple(in_file.get(name, name) for name in delivered_columns if name not in used)
+    renamed = {staged: name for staged, name in in_file.items() if staged != name}
+    return ColumnMapping(mapping, unknown, duplicates, renamed), violations
 
 
 def check_duplicate_columns(
@@ -104,12 +115,14 @@ def check_duplicate_columns(
     violations: list[Violation] = []
     notes: list[str] = []
     for layout_name, others in mapping.duplicates.items():
-        used = mapping.delivered[layout_name]
-        for other in others:
+        used_ref = mapping.delivered[layout_name]
+        used = mapping.name_in_file(used_ref)
+        for other_ref in others:
+            other = mapping.name_in_file(other_ref)
             n_diff, first_row, example = con.execute(
                 f"select count(*), min(_row_number), "
-                f"any_value(concat(coalesce({_q(used)}, 'NULL'), ' vs ', coalesce({_q(other)}, 'NULL')) order by _row_number) "
-                f"from {stage} where {_q(used)} is distinct from {_q(other)}"
+                f"any_value(concat(coalesce({_q(used_ref)}, 'NULL'), ' vs ', coalesce({_q(other_ref)}, 'NULL')) "
+                f"order by _row_number) from {stage} where {_q(used_ref)} is distinct from {_q(other_ref)}"
             ).fetchone()
             if n_diff:
                 violations.append(
@@ -230,7 +243,10 @@ def _calendar_date_check(layout: TableLayout, stage: str, mapping: ColumnMapping
             f"regexp_full_match({part}, '[0-9]{{{digits}}}')" for part, digits in ((year, "4"), (month, "1,2"), (day, "1,2"))
         )
         text = f"{year} || lpad({month}, 2, '0') || lpad({day}, 2, '0')"
-        predicate = f"{valid} and try_cast({month} as integer) between 1 and 12 and try_strptime({text}, '%Y%m%d') is null"
+        predicate = (
+            f"{valid} and try_cast({month} as integer) between 1 and 12 and try_cast({day} as integer) between 1 and 31"
+            f" and try_strptime({text}, '%Y%m%d') is null"
+        )
         example = " || '-' || ".join(f"coalesce({ref}, '')" for ref in refs)
         group = ", ".join(refs)
         checks.append(

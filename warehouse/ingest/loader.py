@@ -30,7 +30,14 @@ import duckdb
 from warehouse.config import SEEDS_DIR
 from warehouse.ingest.contracts import check_duplicate_columns, check_stage, map_columns
 from warehouse.ingest.errors import DeliveryRejected, Violation
-from warehouse.ingest.reader import DeliveredFile, discover, drop_stage, load_to_stage, sha256_file
+from warehouse.ingest.reader import (
+    DeliveredFile,
+    delivered_header,
+    discover,
+    drop_stage,
+    load_to_stage,
+    sha256_file,
+)
 from warehouse.layouts import LAYOUTS, TableLayout
 
 LINEAGE_COLUMNS = ("_delivery_id", "_file_id", "_source_file", "_row_number", "_file_year")
@@ -203,7 +210,8 @@ def ingest(con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None, stric
         if read_violations:
             violations.extend(read_violations)
             continue
-        mapping, map_violations = map_columns(delivered.layout, columns, delivered.path.name)
+        header = delivered_header(delivered, columns)
+        mapping, map_violations = map_columns(delivered.layout, columns, delivered.path.name, header)
         violations.extend(map_violations)
         violations.extend(check_stage(con, delivered.layout, stage, mapping, delivered.path.name, year=delivered.year))
         duplicate_violations, duplicate_notes = check_duplicate_columns(con, stage, mapping, delivered.path.name)
