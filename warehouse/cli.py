@@ -57,8 +57,14 @@ def ingest(
         bool,
         typer.Option("--allow-older", help="Accept a delivery that makes an older version of a table current (recorded)."),
     ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Reject the delivery if a file has columns that are not in its table layout.")
+    ] = False,
 ) -> None:
-    """Validate a delivery and apply it atomically to the raw layer (no-op if already applied)."""
+    """Validate a delivery and apply it atomically to the raw layer (no-op if already applied).
+
+    Columns not in a table's layout are listed and recorded in meta.unknown_columns (not loaded);
+    with --strict they reject the delivery."""
     from warehouse.db import connect
     from warehouse.ingest import DeliveryRejected, ingest as run_ingest
 
@@ -77,9 +83,12 @@ def ingest(
             con = connect(path)
             try:
                 with console.status("ingesting") as status:
-                    result = run_ingest(con, delivery, progress=lambda msg: status.update(msg), allow_older=allow_older)
+                    result = run_ingest(con, delivery, progress=lambda msg: status.update(msg), allow_older=allow_older,
+                                        strict=strict)
             except DeliveryRejected as error:
-                _fail(escape(str(error)), code=2)  # escaped: rule names are in [brackets]
+                # one line per violation (no wrapping); rule names are in [brackets]: not rich markup
+                console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+                raise typer.Exit(2) from None
             finally:
                 con.close()
     except WarehouseBusy as error:
@@ -87,6 +96,14 @@ def ingest(
     listing("skipped (not a CBS table file)", result.skipped_files)
     listing("superseded in this delivery (a higher version is loaded)", result.superseded_files)
     listing("identical copies not loaded", result.identical_files)
+    for file_name, columns in sorted(result.unknown_columns.items()):
+        console.print(
+            escape(f"unknown columns (not loaded, recorded in meta.unknown_columns) in {file_name}: {', '.join(columns)}"),
+            highlight=False,
+            soft_wrap=True,
+        )
+    for note in result.notes:
+        console.print(escape(f"note: {note}"), highlight=False, soft_wrap=True)
     if not result.applied:
         console.print(f"delivery {result.delivery_id}: {result.message}")
         return

@@ -14,6 +14,29 @@ Column kinds
 ``int``   integer count (F format)
 ``num``   numeric amount (F format, may be negative)
 ``str``   free string (ids such as HUISHOUDNR, OMZAAKNUMMER)
+
+Column meanings
+---------------
+The kind says how a value is written; the *meaning* says which values make sense. The contract
+rules of :mod:`warehouse.ingest.contracts` are derived from the meaning (one home per rule). A
+column without an explicit meaning takes the default of its kind (``rin``/``rins`` -> key,
+``date`` -> date, ``code`` -> code, ``int`` -> count, ``num`` -> amount, ``str`` -> text).
+
+``key``     person key or id (checked by the person-key / not-null rules)
+``code``    a code (checked against its code list when it has one)
+``text``    free text, not checked
+``date``    an event date ``YYYYMMDD`` between :data:`MIN_DATE` and 31 December of the reference
+            year + 1 (reference year: the later of the file year and the calendar year of ingest)
+``year``    a 4-digit year between :data:`MIN_YEAR` and the reference year (+ ``high`` offset)
+``month``   1..12 (one or two digits)
+``day``     1..31 (one or two digits); year/month/day columns listed in ``TableLayout.date_parts``
+            must also form an existing calendar date
+``count``   a whole number between ``low`` (default 0) and ``high`` (default :data:`MAX_COUNT`)
+``amount``  a finite number with ``|x| <`` :data:`MAX_AMOUNT` (rejects ``inf``, ``nan`` and
+            overflow such as ``1e308`` or ``1e400``), or between ``low`` and ``high`` when given
+
+Sentinels of a column (``----``, ``--``, open-end dates) are always allowed; empty values are
+allowed except in key and spell columns.
 """
 
 from __future__ import annotations
@@ -23,6 +46,26 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 ColumnKind = Literal["rin", "rins", "date", "code", "int", "num", "str"]
+Meaning = Literal["key", "code", "text", "date", "year", "month", "day", "count", "amount"]
+
+#: Earliest plausible date or year in any delivered column (births of the oldest registered persons).
+MIN_DATE = "1850-01-01"
+MIN_YEAR = 1850
+#: Default upper bound of a count (persons in a household, offences in a case, ...).
+MAX_COUNT = 100_000
+#: Money amounts (and other numeric measures) must be finite with an absolute value below this:
+#: far above any real per-person amount in euro, far below the float overflow range.
+MAX_AMOUNT = 1e12
+
+_DEFAULT_MEANING: dict[str, Meaning] = {
+    "rin": "key",
+    "rins": "key",
+    "date": "date",
+    "code": "code",
+    "int": "count",
+    "num": "amount",
+    "str": "text",
+}
 
 #: End dates that mean "still running" in some CBS table (cbs-layouts.md §1.4).
 OPEN_END_SENTINELS: tuple[str, ...] = ("88888888", "88881231", "99991231", "20501231")
@@ -41,6 +84,14 @@ class Column:
     sentinels: tuple[str, ...] = ()  # raw values that mean unknown / masked
     aliases: tuple[str, ...] = ()  # other names seen in real deliveries
     width: int | None = None
+    meaning: Meaning | None = None  # None: the default meaning of the kind
+    low: float | None = None  # plausible range (see the module docstring for the defaults)
+    high: float | None = None  # for ``year``: years allowed after the reference year
+
+    @property
+    def means(self) -> Meaning:
+        """The column's meaning (explicit, or the default of its kind)."""
+        return self.meaning or _DEFAULT_MEANING[self.kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +109,7 @@ class TableLayout:
     proposal: bool = False  # layout is a [P] proposal in cbs-layouts.md
     description: str = ""
     generated_years: tuple[int, int] | None = None  # years the generator writes
+    date_parts: tuple[tuple[str, str, str], ...] = ()  # (year, month, day) columns that form one date
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -108,12 +160,13 @@ _register(
         file_regex=_year_tab.format(stem="GBAPERSOON"),
         description="Persons ever registered in the GBA/BRP since 1 October 1994.",
         key=("RINPERSOONS", "RINPERSOON"),
+        date_parts=(("GBAGEBOORTEJAAR", "GBAGEBOORTEMAAND", "GBAGEBOORTEDAG"),),
         columns=(
             *_person(),
             Column("GBAGESLACHT", "code", codelist="sex", sentinels=_DASH1, width=1),
-            Column("GBAGEBOORTEJAAR", "code", sentinels=("----",), width=4),
-            Column("GBAGEBOORTEMAAND", "code", sentinels=_DASH2, width=2),
-            Column("GBAGEBOORTEDAG", "code", sentinels=_DASH2, width=2),
+            Column("GBAGEBOORTEJAAR", "code", sentinels=("----",), width=4, meaning="year"),
+            Column("GBAGEBOORTEMAAND", "code", sentinels=_DASH2, width=2, meaning="month"),
+            Column("GBAGEBOORTEDAG", "code", sentinels=_DASH2, width=2, meaning="day"),
             Column("GBAGEBOORTELAND", "code", codelist="countries", sentinels=_DASH4, width=4),
             Column("GBAGEBOORTELANDMOEDER", "code", codelist="countries", sentinels=_DASH4, width=4),
             Column("GBAGEBOORTELANDVADER", "code", codelist="countries", sentinels=_DASH4, width=4),
@@ -155,7 +208,7 @@ _register(
             Column("GBADATUMEINDEMIGRATIE", "date", width=8),
             Column("GBAMIGRATIESOORT", "code", codelist="migration_types", width=1),
             Column("GBALANDHERKOMSTBESTEMMING", "code", codelist="countries", sentinels=_DASH4, width=4),
-            Column("GBAPUBLICATIEJAAR", "code", required=False, width=4),
+            Column("GBAPUBLICATIEJAAR", "code", required=False, width=4, meaning="year", high=1),
         ),
     ),
     "GBAMIGRATIE{year}BUSV{version}",
@@ -178,13 +231,14 @@ _register(
             Column("TYPHH", "code", codelist="household_types", sentinels=("",), width=1),
             Column("PLHH", "code", codelist="household_positions", sentinels=("",), width=2),
             Column("REFPERSOONHH", "code", width=1),
-            Column("AANTALPERSHH", "int", width=4),
-            Column("AANTALKINDHH", "int", required=False, width=2),
-            Column("AANTALOVHH", "int", required=False, width=2),
-            Column("GEBJAARJONGSTEKINDHH", "code", required=False, sentinels=("----",), width=4),
-            Column("GEBMAANDJONGSTEKINDHH", "code", required=False, sentinels=_DASH2, width=2),
-            Column("GEBJAAROUDSTEKINDHH", "code", required=False, sentinels=("----",), width=4),
-            Column("GEBMAANDOUDSTEKINDHH", "code", required=False, sentinels=_DASH2, width=2),
+            # institutional households (care homes, prisons) can have some thousands of members
+            Column("AANTALPERSHH", "int", width=4, meaning="count", low=0, high=10_000),
+            Column("AANTALKINDHH", "int", required=False, width=2, meaning="count", low=0, high=10_000),
+            Column("AANTALOVHH", "int", required=False, width=2, meaning="count", low=0, high=10_000),
+            Column("GEBJAARJONGSTEKINDHH", "code", required=False, sentinels=("----",), width=4, meaning="year"),
+            Column("GEBMAANDJONGSTEKINDHH", "code", required=False, sentinels=_DASH2, width=2, meaning="month"),
+            Column("GEBJAAROUDSTEKINDHH", "code", required=False, sentinels=("----",), width=4, meaning="year"),
+            Column("GEBMAANDOUDSTEKINDHH", "code", required=False, sentinels=_DASH2, width=2, meaning="month"),
             Column("IMPUTATIECODEHH", "code", required=False, width=1),
         ),
     ),
@@ -240,7 +294,7 @@ _register(
                 aliases=("OPLNIVSOI2016AGG4HGMETNIRWO",),
                 width=4,
             ),
-            Column("GEWICHTHOOGSTEOPL", "num", required=False),
+            Column("GEWICHTHOOGSTEOPL", "num", required=False, meaning="amount", low=0, high=MAX_AMOUNT),
         ),
     ),
     "HOOGSTEOPL{year}TABV{version}",
@@ -267,9 +321,10 @@ _register(
         key=("RINPERSOONS", "RINPERSOON"),
         columns=(
             *_person(),
-            Column("ZVWKOPHOOGFACTOR", "num", required=False),
-            *(Column(name, "num", required=False) for name in _ZVW_COST_COLUMNS),
-            Column("ZVWKTOTAAL", "num", required=False),
+            Column("ZVWKOPHOOGFACTOR", "num", required=False, meaning="amount", low=0, high=MAX_AMOUNT),
+            # costs in euro; negative amounts are corrections
+            *(Column(name, "num", required=False, meaning="amount") for name in _ZVW_COST_COLUMNS),
+            Column("ZVWKTOTAAL", "num", required=False, meaning="amount"),
         ),
     ),
     "ZVWZORGKOSTEN{year}TABV{version}",
@@ -316,7 +371,7 @@ _CASE_COLUMNS = (
     Column("OMDATUMPLEGEN", "date", sentinels=("--------",), width=8),
     Column("OMZWAARSTEFEITSCM", "code", codelist="offence_codes", sentinels=("",), width=8),
     Column("OMZWAARSTEFEITARTIKEL", "str", required=False, width=12),
-    Column("OMAANTALFEITEN", "int", width=3),
+    Column("OMAANTALFEITEN", "int", width=3, meaning="count", low=0, high=10_000),
     Column("OMPARKET", "code", required=False, width=2),
 )
 
@@ -337,10 +392,11 @@ _register(
 
 _OFFENCE_COLUMNS = (
     Column("OMZAAKNUMMER", "str", width=12),
-    Column("OMFEITVOLGNR", "int", width=3),
+    Column("OMFEITVOLGNR", "int", width=3, meaning="count", low=0, high=10_000),
     Column("OMFEITSCM", "code", codelist="offence_codes", sentinels=("",), width=8),
     Column("OMFEITARTIKEL", "str", required=False, width=12),
-    Column("OMFEITMAXSTRAFJAREN", "num", required=False, width=5),
+    # maximum prison term in years (life imprisonment has no upper number in the code: allow up to 100)
+    Column("OMFEITMAXSTRAFJAREN", "num", required=False, width=5, meaning="amount", low=0, high=100),
 )
 
 _register(

@@ -9,6 +9,8 @@ Layout of the database
                              ``note``: e.g. the older versions accepted with ``allow_older``)
 ``meta.delivery_files``      one row per delivered file (table, year, version, sha256, rows);
                              ``file_name`` is the path relative to the delivery folder
+``meta.unknown_columns``     delivered columns that are not in the table's layout (not loaded; a
+                             ``strict`` ingest rejects them instead)
 ``meta.current_files``       view: the file(s) current for each table version slot (all parts of
                              a table split over several files)
 ``source_current.<table>``   view: the current rows of each raw table (what dbt reads)
@@ -35,11 +37,12 @@ from pathlib import Path
 import duckdb
 
 from warehouse.config import SEEDS_DIR
-from warehouse.ingest.contracts import check_stage, map_columns
+from warehouse.ingest.contracts import check_duplicate_columns, check_stage, map_columns
 from warehouse.ingest.errors import DeliveryRejected, Violation
 from warehouse.ingest.reader import (
     DeliveredFile,
     DeliveredTable,
+    delivered_header,
     discover,
     drop_stage,
     load_table_to_stage,
@@ -80,6 +83,12 @@ create table if not exists meta.delivery_files (
     n_rows bigint not null,
     n_bytes bigint not null
 );
+create table if not exists meta.unknown_columns (
+    delivery_id varchar not null,
+    file_name varchar not null,
+    column_name varchar not null,
+    primary key (delivery_id, file_name, column_name)
+);
 """
 CURRENT_FILES_DDL = """
 create or replace view meta.current_files as
@@ -113,6 +122,9 @@ class IngestResult:
     note: str = ""  # e.g. the older versions accepted with allow_older
     seconds: float = 0.0
     message: str = ""
+    #: file name -> delivered columns that are not in its layout (listed, recorded, not loaded)
+    unknown_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # e.g. identical duplicate columns merged
 
 
 def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
@@ -122,7 +134,7 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         for row in con.execute("select schema_name, table_name from duckdb_tables() union all "
                                "select schema_name, view_name from duckdb_views() where not internal").fetchall()
     }
-    wanted = {("meta", "deliveries"), ("meta", "current_files")}
+    wanted = {("meta", "deliveries"), ("meta", "current_files"), ("meta", "unknown_columns")}
     wanted |= {("raw", name) for name in LAYOUTS} | {("source_current", name) for name in LAYOUTS}
     if wanted <= existing:
         if not _has_note_column(con):
@@ -186,12 +198,14 @@ def delivery_id_for(files: list[tuple[str, str]]) -> str:
 
 
 def ingest(
-    con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None, allow_older: bool = False
+    con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None, allow_older: bool = False, strict: bool = False
 ) -> IngestResult:
     """Validate and apply the delivery in ``folder``; raises :class:`DeliveryRejected`.
 
     ``allow_older`` accepts a delivery that makes an older version of a table slot current
     than the one the warehouse holds (otherwise refused); the delivery's note records it.
+    Delivered columns that are not in a table's layout are listed in the result and recorded in
+    ``meta.unknown_columns``; with ``strict`` they reject the delivery (one violation per file).
     """
     started = time.perf_counter()
     folder = folder.resolve()
@@ -242,6 +256,8 @@ def ingest(
 
     _load_codes(con)
     staged: list[tuple[DeliveredTable, str, dict[str, str], int]] = []
+    unknown_columns: dict[str, tuple[str, ...]] = {}
+    notes: list[str] = []
     for index, delivered in enumerate(files):
         if progress is not None:
             progress(f"checking {delivered.name}")
@@ -251,10 +267,24 @@ def ingest(
             violations.extend(read_violations)
             drop_stage(con, stage)
             continue
-        mapping, map_violations = map_columns(delivered.layout, columns, delivered.name)
+        header = delivered_header(delivered.first, columns)
+        mapping, map_violations = map_columns(delivered.layout, columns, delivered.name, header)
         violations.extend(map_violations)
-        checked = check_stage(con, delivered.layout, stage, mapping, delivered.name)
+        checked = check_stage(con, delivered.layout, stage, mapping, delivered.name, year=delivered.year)
         violations.extend(_in_part(v, offsets) for v in checked)
+        duplicate_violations, duplicate_notes = check_duplicate_columns(con, stage, mapping, delivered.name)
+        violations.extend(_in_part(v, offsets) for v in duplicate_violations)
+        notes.extend(duplicate_notes)
+        if mapping.unknown:
+            unknown_columns[delivered.name] = mapping.unknown
+            if strict:
+                violations.append(
+                    Violation(
+                        delivered.name,
+                        "unknown column",
+                        f"columns not in the layout of {delivered.layout.name}: {', '.join(mapping.unknown)}",
+                    )
+                )
         n_rows = con.execute(f"select count(*) from {stage}").fetchone()[0]
         staged.append((delivered, stage, mapping.delivered, n_rows))
     if violations:
@@ -291,6 +321,11 @@ def ingest(
                     ],
                 )
             tables[delivered.layout.name] = tables.get(delivered.layout.name, 0) + n_rows
+            for column_name in unknown_columns.get(delivered.name, ()):
+                con.execute(
+                    "insert or ignore into meta.unknown_columns values (?, ?, ?)",
+                    [delivery_id, delivered.name, column_name],
+                )
         seconds = time.perf_counter() - started
         if already is not None:  # re-applying a delivery that was rolled back
             con.execute(
@@ -311,7 +346,8 @@ def ingest(
     finally:
         _drop_stages(con, staged)
     return IngestResult(
-        delivery_id, True, tables, **listed, note=note, seconds=time.perf_counter() - started, message="applied"
+        delivery_id, True, tables, **listed, note=note, seconds=time.perf_counter() - started, message="applied",
+        unknown_columns=unknown_columns, notes=tuple(notes),
     )
 
 

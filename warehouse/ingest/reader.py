@@ -434,3 +434,27 @@ def _frame_as_strings(frame: pd.DataFrame) -> pd.DataFrame:
             text = series.astype(object)
             out[column] = text.where(text.notna() & (text != ""), None)
     return pd.DataFrame(out)
+
+
+def delivered_header(delivered: DeliveredFile, stage_columns: list[str]) -> list[str]:
+    """The column names as written in the file, aligned with the staged columns.
+
+    DuckDB makes column names unique ignoring case when it reads a file (a second ``rinpersoon``
+    beside ``RINPERSOON`` is staged as ``rinpersoon_1``); the contracts need the delivered names to
+    report duplicate and unknown columns. Falls back to the staged names when they cannot be aligned."""
+    header: list[str] | None = None
+    try:
+        if delivered.file_format == "csv":
+            import csv
+
+            with delivered.path.open("r", encoding="utf-8", newline="") as handle:
+                header = next(csv.reader(handle, delimiter=_sniff_delimiter(delivered.path), quotechar='"'), None)
+        elif delivered.file_format == "parquet":
+            import pyarrow.parquet as pq
+
+            header = list(pq.read_schema(delivered.path).names)
+    except (OSError, ValueError, ImportError, UnicodeDecodeError):
+        header = None
+    if header is None or len(header) != len(stage_columns):
+        return list(stage_columns)
+    return [name if name.strip() else staged for name, staged in zip(header, stage_columns)]
