@@ -19,6 +19,19 @@ def tiny_delivery(tmp_path: Path) -> Path:
     return write_tiny_delivery(tmp_path / "delivery")
 
 
+@pytest.fixture()
+def loaded(tmp_path: Path) -> Path:
+    """A warehouse database holding the tiny delivery (ingested only, not built)."""
+    from warehouse.db import connect
+    from warehouse.ingest import ingest
+
+    db = tmp_path / "wh.duckdb"
+    con = connect(db)
+    ingest(con, write_tiny_delivery(tmp_path / "first"))
+    con.close()
+    return db
+
+
 @pytest.fixture(scope="module")
 def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny delivery ingested and built with dbt (module-scoped: built once per module)."""

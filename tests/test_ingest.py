@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -34,15 +33,6 @@ def _fingerprint(db: Path) -> dict[str, str]:
         return result
     finally:
         con.close()
-
-
-@pytest.fixture()
-def loaded(tmp_path: Path) -> Path:
-    db = tmp_path / "wh.duckdb"
-    con = connect(db)
-    ingest(con, write_tiny_delivery(tmp_path / "first"))
-    con.close()
-    return db
 
 
 def test_file_names_are_recognised_like_cbs_names() -> None:

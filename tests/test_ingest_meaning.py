@@ -139,15 +139,6 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture()
-def loaded(tmp_path: Path) -> Path:
-    db = tmp_path / "wh.duckdb"
-    con = connect(db)
-    ingest(con, write_tiny_delivery(tmp_path / "first"))
-    con.close()
-    return db
-
-
 def test_catalogue_is_large_enough() -> None:
     assert len(CATALOGUE) >= 20
     assert len({case[0] for case in CATALOGUE}) == len(CATALOGUE)

@@ -27,6 +27,14 @@ DbOption = Annotated[
     Path | None,
     typer.Option("--db", help="Warehouse database file (default: $WAREHOUSE_DB or ./warehouse.duckdb)."),
 ]
+#: The writers (ingest, refresh, build, rollback) take the warehouse's writer lock (warehouse.lock).
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait", metavar="SECONDS", min=0,
+        help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
+    ),
+]
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -46,13 +54,7 @@ def ingest(
         Path, typer.Argument(help="Delivery folder (searched with its sub-folders) with CBS table files (.sav, .csv, .parquet).")
     ],
     db: DbOption = None,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait", metavar="SECONDS", min=0,
-            help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
-        ),
-    ] = 0,
+    wait: WaitOption = 0,
     allow_older: Annotated[
         bool,
         typer.Option("--allow-older", help="Accept a delivery that makes an older version of a table current (recorded)."),
@@ -124,13 +126,7 @@ def build(
     unit_tests: Annotated[
         bool, typer.Option("--unit-tests", help="Also run the dbt unit tests (hand-made rows; normally run by pytest).")
     ] = False,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait", metavar="SECONDS", min=0,
-            help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
-        ),
-    ] = 0,
+    wait: WaitOption = 0,
 ) -> None:
     """Build seeds, staging, intermediate and marts with dbt, and run the dbt data tests."""
     from warehouse.dbt_driver import build_args, run_dbt
@@ -160,13 +156,7 @@ def build(
 def refresh(
     delivery: Annotated[Path, typer.Argument(help="Delivery folder with new or replaced CBS tables.")],
     db: DbOption = None,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait", metavar="SECONDS", min=0,
-            help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
-        ),
-    ] = 0,
+    wait: WaitOption = 0,
 ) -> None:
     """Apply a new delivery and rebuild (and test) only the models downstream of its tables, all or nothing."""
     from warehouse.ingest import DeliveryRejected
@@ -385,13 +375,7 @@ def rollback(
     to: Annotated[str, typer.Option("--to", help="Delivery id to return to (see `warehouse deliveries`).")],
     db: DbOption = None,
     rebuild: Annotated[bool, typer.Option(help="Rebuild the dbt models afterwards.")] = True,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait", metavar="SECONDS", min=0,
-            help="If another writer holds the warehouse, wait up to SECONDS for it (default 0: stop at once).",
-        ),
-    ] = 0,
+    wait: WaitOption = 0,
 ) -> None:
     """Make the warehouse current as of an earlier delivery (later ones are kept but inactive)."""
     from warehouse.db import connect
