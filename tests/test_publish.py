@@ -321,3 +321,34 @@ def test_person_key_table_is_refused_before_postgres(published: dict[str, object
     with pytest.raises(GuardError, match="holds a value shaped like a person key|person key"):
         publish(db, url)
     assert _checksums(url) == before
+
+
+def test_report_then_publish_end_to_end(pg_server: dict[str, str], generated_warehouse: Path, tmp_path: Path) -> None:
+    """`warehouse report` releases through the gate and logs; publish takes exactly those tables, the BI role
+    reads them, and a person-level table slipped into analytics afterwards stops the next publish."""
+    from warehouse.db import connect
+    from warehouse.report import run_report
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(generated_warehouse / "warehouse.duckdb", db)
+    con = connect(db)
+    try:
+        report = run_report(con, tmp_path / "report")
+    finally:
+        con.close()
+    result = publish(db, pg_server["url"], schema="e2e", bi_role="e2e_reader")
+    assert set(result.tables) == set(report.analytics_tables)
+    with psycopg.connect(pg_server["url"], autocommit=True) as pg:
+        figures = {r[0] for r in pg.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'e2e'")}
+        assert figures == set(report.analytics_tables)
+        rows = pg.execute("select count(*) from e2e.fig_3_01_sex").fetchone()[0]
+    assert rows == result.tables["fig_3_01_sex"] > 0
+    con = duckdb.connect(str(db))
+    con.execute("create table analytics.slipped_in as select sex, count(*) as n from marts.fct_person_background "
+                "group by sex")
+    con.close()
+    before = _checksums(pg_server["url"], "e2e")
+    with pytest.raises(PublishRefused, match="slipped_in was not released"):
+        publish(db, pg_server["url"], schema="e2e", bi_role="e2e_reader")
+    assert _checksums(pg_server["url"], "e2e") == before
