@@ -131,3 +131,13 @@ def test_sources_agree_where_both_exist(builds) -> None:
     assert (c03_table[0], c03_file[0]) == ("TRAFFICKING", "VIOLENCE")
     assert (c03_table[2], c03_file[2]) == (True, False)  # has_trafficking
     assert c03_table[3] == c03_file[3] == "HEAVY"  # severity: the maximum is the most serious offence's
+
+
+def test_optional_layouts_are_not_core_tables() -> None:
+    from warehouse.ingest.loader import CORE_TABLES
+    from warehouse.layouts import LAYOUTS
+
+    optional = {name for name, layout in LAYOUTS.items() if layout.optional}
+    assert "instroomomfeittab" in optional
+    assert not optional & set(CORE_TABLES)
+    assert all(LAYOUTS[name].proposal for name in optional)
