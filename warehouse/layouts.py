@@ -107,6 +107,11 @@ class TableLayout:
     spell: tuple[str, str] | None = None  # (start, end) columns of a spell table
     spell_entity: tuple[str, ...] = ()  # entity whose spells must not overlap
     proposal: bool = False  # layout is a [P] proposal in cbs-layouts.md
+    #: an optional input: the models fall back to another table when it is not delivered (or has no row for
+    #: an entity), so results without it are complete but coarser (docs/justice-data.md). Every layout's raw
+    #: table and ``source_current`` view exist from the first ingest on, empty while the table was never
+    #: delivered, so a missing table never breaks the dbt build; this flag documents which absences are designed.
+    optional: bool = False
     description: str = ""
     generated_years: tuple[int, int] | None = None  # years the generator writes
     date_parts: tuple[tuple[str, str, str], ...] = ()  # (year, month, day) columns that form one date
@@ -407,7 +412,12 @@ _register(
         per_year=True,
         generated_years=(2001, 2021),
         proposal=True,
-        description="Offences of the OM cases registered in the file year (one row per case x offence).",
+        # without it a case's offence category comes from INSTROOMOMTAB.OMZWAARSTEFEITSCM (int_case_categories)
+        optional=True,
+        description=(
+            "Offences of the OM cases registered in the file year (one row per case x offence). Optional: "
+            "without it an OM case is classified by the case file's most serious offence code."
+        ),
         key=("OMZAAKNUMMER", "OMFEITVOLGNR"),
         columns=_OFFENCE_COLUMNS,
     ),

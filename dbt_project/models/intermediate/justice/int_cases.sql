@@ -1,5 +1,7 @@
 -- One row per source x case: person, first offence date (D02), categories, case type by the
--- precedence rule (D05), trafficking flag and severity class (D06).
+-- precedence rule (D05), trafficking flag and severity class (D06). The categories come from
+-- int_case_categories (per-offence table, else the OM case file's most serious offence code;
+-- offence_category_source says which).
 with
 
 om_cases as (
@@ -11,12 +13,6 @@ om_cases as (
 objd_offences as (
 
     select * from {{ ref('stg_justice__objd_offences') }}
-
-),
-
-case_offences as (
-
-    select * from {{ ref('int_case_offences') }}
 
 ),
 
@@ -44,29 +40,8 @@ case_headers as (
 
 offence_summary as (
 
-    select
-        case_source,
-        case_id,
-        count(*) as n_offences,
-        list_distinct(list(category8)) as categories,
-        bool_or(is_trafficking) as has_trafficking,
-        bool_or(is_criminal_org) as has_criminal_org,
-        max(stat_max_prison_years) as max_stat_prison_years,
-        -- D05 precedence: TRAFFICKING > SEXUAL > VIOLENCE > PROPERTY > DRUGS > VANDALISM_PUBLIC_ORDER > TRAFFIC > OTHER
-        min(
-            case category8
-                when 'TRAFFICKING' then 1
-                when 'SEXUAL' then 2
-                when 'VIOLENCE' then 3
-                when 'PROPERTY' then 4
-                when 'DRUGS' then 5
-                when 'VANDALISM_PUBLIC_ORDER' then 6
-                when 'TRAFFIC' then 7
-                when 'OTHER' then 8
-            end
-        ) as case_type_rank
-    from case_offences
-    group by case_source, case_id
+    -- per-offence table when it has rows for the case, else the case file's own code
+    select * from {{ ref('int_case_categories') }}
 
 ),
 
@@ -81,12 +56,11 @@ final as (
         coalesce(case_headers.offence_date, case_headers.registration_date) as case_date,
         coalesce(offence_summary.n_offences, 0) as n_offences,
         offence_summary.categories,
-        (['TRAFFICKING', 'SEXUAL', 'VIOLENCE', 'PROPERTY', 'DRUGS', 'VANDALISM_PUBLIC_ORDER', 'TRAFFIC', 'OTHER'])[
-            offence_summary.case_type_rank
-        ] as case_type,
+        offence_summary.case_type,
         coalesce(offence_summary.has_trafficking, false) as has_trafficking,
         coalesce(offence_summary.has_criminal_org, false) as has_criminal_org,
         offence_summary.max_stat_prison_years,
+        offence_summary.offence_category_source,
         case
             when offence_summary.max_stat_prison_years is null then null
             when offence_summary.max_stat_prison_years >= 8 then 'HEAVY'
