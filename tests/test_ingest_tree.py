@@ -201,5 +201,10 @@ def test_violation_in_a_part_names_the_part_and_its_row(tmp_path: Path) -> None:
 
     folder = _split_households(tmp_path / "bad_split", 6, bad_code)
     with pytest.raises(DeliveryRejected) as raised:
-        _ingest_into(tmp_path / "wh.duckdb", folder)
+        _ingest_into(tmp_path / "wh.duckdb", folder, strict_codes=True)  # unknown codes reject only in strict mode
     assert "GBAHUISHOUDENS2022BUSV1_part2.csv, row 3, column PLHH" in str(raised.value)
+    # by default the unknown code is kept and flagged, naming the part and its row
+    result = _ingest_into(tmp_path / "wh.duckdb", folder)
+    assert [(f.file, f.first_row, f.column, f.examples) for f in result.unknown_codes] == [
+        ("GBAHUISHOUDENS2022BUSV1_part2.csv", 3, "PLHH", ("11",))
+    ]

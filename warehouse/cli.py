@@ -62,11 +62,17 @@ def ingest(
     strict: Annotated[
         bool, typer.Option("--strict", help="Reject the delivery if a file has columns that are not in its table layout.")
     ] = False,
+    strict_codes: Annotated[
+        bool,
+        typer.Option("--strict-codes", help="Reject the delivery if a code is not in its code list (default: keep and flag it)."),
+    ] = False,
 ) -> None:
     """Validate a delivery and apply it atomically to the raw layer (no-op if already applied).
 
     Columns not in a table's layout are listed and recorded in meta.unknown_columns (not loaded);
-    with --strict they reject the delivery."""
+    with --strict they reject the delivery. Codes not in their code list are kept, counted and flagged
+    (warning lines, meta.unknown_codes); with --strict-codes they reject the delivery. Code lists
+    delivered as files (codelists/<list>.csv, LANDAKTUEELREF) replace the shipped seeds."""
     from warehouse.db import connect
     from warehouse.ingest import DeliveryRejected, ingest as run_ingest
 
@@ -86,7 +92,7 @@ def ingest(
             try:
                 with console.status("ingesting") as status:
                     result = run_ingest(con, delivery, progress=lambda msg: status.update(msg), allow_older=allow_older,
-                                        strict=strict)
+                                        strict=strict, strict_codes=strict_codes)
             except DeliveryRejected as error:
                 # one line per violation (no wrapping); rule names are in [brackets]: not rich markup
                 console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
@@ -104,8 +110,13 @@ def ingest(
             highlight=False,
             soft_wrap=True,
         )
+    flagged = {str(item) for item in result.unknown_codes}
     for note in result.notes:
-        console.print(escape(f"note: {note}"), highlight=False, soft_wrap=True)
+        label = "warning: unknown codes in" if note in flagged else "note:"
+        console.print(escape(f"{label} {note}"), highlight=False, soft_wrap=True)
+    for codelist, file_name in sorted(result.codelists.items()):
+        console.print(escape(f"code list {codelist}: delivered {file_name} used instead of the shipped seed"),
+                      highlight=False, soft_wrap=True)
     if not result.applied:
         console.print(f"delivery {result.delivery_id}: {result.message}")
         return

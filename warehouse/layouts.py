@@ -71,6 +71,10 @@ _DEFAULT_MEANING: dict[str, Meaning] = {
 OPEN_END_SENTINELS: tuple[str, ...] = ("88888888", "88881231", "99991231", "20501231")
 #: Masked person key (cbs-layouts.md §1.3).
 MASKED_RIN = "---------"
+#: Code lists (seed names) whose unknown codes reject a delivery even without ``--strict-codes``.
+#: Every other list keeps and flags an unknown code (``meta.unknown_codes``): the shipped lists are
+#: partial, and one real code missing from a seed must not reject a whole file.
+STRICT_CODELISTS: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,10 @@ layout column (``Column.means`` in :mod:`warehouse.layouts`, which also document
 ``month``              a month is not 1..12
 ``day``                a day is not 1..31
 ``calendar date``      year, month and day columns of one date do not form an existing date (31 April)
-``code list``          a code is not in the table's code list (seed) nor a declared sentinel
+``code list``          a code is not in its code list (the delivered list when the warehouse has one, else the
+                       shipped seed) nor a declared sentinel. By default such codes are kept and flagged
+                       (counted per file, column and code in ``meta.unknown_codes``); a ``strict_codes``
+                       ingest, or a list in :data:`warehouse.layouts.STRICT_CODELISTS`, rejects them
 ``number``             a numeric column holds something that is not a number
 ``amount range``       a number is not finite, not below 1e12 in absolute value, or outside its column's range
 ``integer``            a count column holds a non-integer
@@ -219,16 +222,59 @@ def _column_rules(layout: TableLayout, column: Column, ref: str, ref_year: int) 
             ("amount range", outside, range_text),
         ]
     if column.codelist is not None:
-        sentinel_sql = f" or {value} in ({_sql_list(sentinels)})" if sentinels else ""
-        pred = (
-            f"not ({value} in (select code from _codes where codelist = '{column.codelist}')"
-            f" or ltrim({value}, '0') in (select ltrim(code, '0') from _codes where codelist = '{column.codelist}')"
-            f"{sentinel_sql})"
-        )
-        return [("code list", f"({null_rule}) or ({ref} is not null and {pred})", f"must be a code of {column.codelist}")]
+        # an empty key is a ``not null`` violation (always rejected), not an unknown code (only flagged)
+        rules = [("not null", null_rule, "must be filled")] if null_rule != "false" else []
+        rules.append(("code list", f"{ref} is not null and {unknown_code_sql(column, ref)}", f"must be a code of {column.codelist}"))
+        return rules
     if null_rule != "false":
         return [("not null", null_rule, "must be filled")]
     return []
+
+
+def unknown_code_sql(column: Column, ref: str) -> str:
+    """SQL predicate, TRUE for a (non-null) value of ``ref`` that is neither in ``column``'s code list
+    (temp table ``_codes``, leading zeros ignored) nor one of its sentinels."""
+    value = f"trim({ref})"
+    sentinel_sql = f" or {value} in ({_sql_list(column.sentinels)})" if column.sentinels else ""
+    return (
+        f"not ({value} in (select code from _codes where codelist = '{column.codelist}')"
+        f" or ltrim({value}, '0') in (select ltrim(code, '0') from _codes where codelist = '{column.codelist}')"
+        f"{sentinel_sql})"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownCode:
+    """One code of a delivered column that is not in the column's code list (kept and flagged)."""
+
+    file: str
+    column: str
+    codelist: str
+    code: str
+    n_rows: int
+    first_row: int
+
+
+#: At most this many distinct unknown codes per column are recorded (the most frequent first).
+MAX_UNKNOWN_CODES = 1000
+
+
+def unknown_codes(
+    con: duckdb.DuckDBPyConnection, layout: TableLayout, stage: str, mapping: ColumnMapping, file: str, column_name: str
+) -> tuple[list[UnknownCode], int]:
+    """The unknown codes of one column with their row counts (most frequent first, at most
+    :data:`MAX_UNKNOWN_CODES`) and the number of distinct unknown codes. Run only for a column whose
+    ``code list`` rule failed, so a clean file pays nothing for it."""
+    column = layout.column(column_name)
+    ref = _q(mapping.delivered[column_name])
+    rows = con.execute(
+        f"select code, n_rows, first_row, count(*) over () from ("
+        f"select trim({ref}) as code, count(*) as n_rows, min(_row_number) as first_row from {stage} "
+        f"where {ref} is not null and {unknown_code_sql(column, ref)} group by 1) "
+        f"order by n_rows desc, first_row limit {MAX_UNKNOWN_CODES}"
+    ).fetchall()
+    found = [UnknownCode(file, column_name, column.codelist or "", code, int(n), int(first)) for code, n, first, _ in rows]
+    return found, int(rows[0][3]) if rows else 0
 
 
 def _calendar_date_check(layout: TableLayout, stage: str, mapping: ColumnMapping, index: int) -> list[tuple[str, str]]:

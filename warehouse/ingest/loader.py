@@ -11,6 +11,11 @@ Layout of the database
                              ``file_name`` is the path relative to the delivery folder
 ``meta.unknown_columns``     delivered columns that are not in the table's layout (not loaded; a
                              ``strict`` ingest rejects them instead)
+``meta.unknown_codes``       codes not in their code list, per file, column and code with their row
+                             count (the rows are loaded as delivered; ``strict_codes`` rejects instead)
+``meta.delivered_codes``     code lists delivered as files (``codelists/<list>.csv``, LANDAKTUEELREF);
+                             ``meta.current_codes`` (view): per list, the last applied delivery's list,
+                             which the contracts use instead of the shipped seed
 ``meta.current_files``       view: the file(s) current for each table version slot (all parts of
                              a table split over several files)
 ``source_current.<table>``   view: the current rows of each raw table (what dbt reads)
@@ -37,7 +42,8 @@ from pathlib import Path
 import duckdb
 
 from warehouse.config import SEEDS_DIR
-from warehouse.ingest.contracts import check_duplicate_columns, check_stage, map_columns
+from warehouse.ingest.codelists import DeliveredCodeList, find_codelists, read_codelist
+from warehouse.ingest.contracts import UnknownCode, check_duplicate_columns, check_stage, map_columns, unknown_codes
 from warehouse.ingest.errors import DeliveryRejected, Violation
 from warehouse.ingest.reader import (
     DeliveredFile,
@@ -49,7 +55,7 @@ from warehouse.ingest.reader import (
     locate,
     sha256_file,
 )
-from warehouse.layouts import LAYOUTS
+from warehouse.layouts import LAYOUTS, STRICT_CODELISTS
 
 LINEAGE_COLUMNS = ("_delivery_id", "_file_id", "_source_file", "_row_number", "_file_year")
 #: Tables an initial delivery must contain (later deliveries may bring any subset).
@@ -89,6 +95,34 @@ create table if not exists meta.unknown_columns (
     column_name varchar not null,
     primary key (delivery_id, file_name, column_name)
 );
+create table if not exists meta.unknown_codes (
+    delivery_id varchar not null,
+    file_name varchar not null,
+    column_name varchar not null,
+    codelist varchar not null,
+    code varchar not null,
+    n_rows bigint not null,
+    first_row bigint not null,
+    primary key (delivery_id, file_name, column_name, code)
+);
+create table if not exists meta.delivered_codes (
+    delivery_id varchar not null,
+    codelist varchar not null,
+    file_name varchar not null,
+    sha256 varchar not null,
+    code varchar not null,
+    label varchar,
+    primary key (delivery_id, codelist, code)
+);
+create or replace view meta.current_codes as
+select codelist, code, label, delivery_id, file_name
+from (
+    select delivered_codes.*, dense_rank() over (partition by codelist order by deliveries.seq desc) as list_rank
+    from meta.delivered_codes as delivered_codes
+    inner join meta.deliveries as deliveries using (delivery_id)
+    where deliveries.status = 'applied'
+)
+where list_rank = 1;
 """
 CURRENT_FILES_DDL = """
 create or replace view meta.current_files as
@@ -124,7 +158,32 @@ class IngestResult:
     message: str = ""
     #: file name -> delivered columns that are not in its layout (listed, recorded, not loaded)
     unknown_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()  # e.g. identical duplicate columns merged
+    notes: tuple[str, ...] = ()  # e.g. identical duplicate columns merged; unknown codes flagged
+    #: codes not in their code list, kept and flagged (also in ``meta.unknown_codes``), per file and column
+    unknown_codes: tuple[FlaggedCodes, ...] = ()
+    #: code list -> delivered file used instead of the shipped seed
+    codelists: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedCodes:
+    """Codes of one file's column that are not in the column's code list (rows kept as delivered)."""
+
+    file: str
+    column: str
+    codelist: str
+    n_rows: int  # rows holding one of the unknown codes
+    n_codes: int  # distinct unknown codes
+    examples: tuple[str, ...]  # up to 5, the most frequent first
+    first_row: int
+
+    def __str__(self) -> str:
+        more = f", ... ({self.n_codes - len(self.examples)} more)" if self.n_codes > len(self.examples) else ""
+        return (
+            f"{self.file}, column {self.column}: {self.n_rows} row{'s' if self.n_rows != 1 else ''} with "
+            f"{self.n_codes} code{'s' if self.n_codes != 1 else ''} not in code list {self.codelist} "
+            f"(first row {self.first_row}), kept and flagged in meta.unknown_codes: {', '.join(self.examples)}{more}"
+        )
 
 
 def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
@@ -135,6 +194,7 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
                                "select schema_name, view_name from duckdb_views() where not internal").fetchall()
     }
     wanted = {("meta", "deliveries"), ("meta", "current_files"), ("meta", "unknown_columns")}
+    wanted |= {("meta", "unknown_codes"), ("meta", "delivered_codes"), ("meta", "current_codes")}
     wanted |= {("raw", name) for name in LAYOUTS} | {("source_current", name) for name in LAYOUTS}
     if wanted <= existing:
         if not _has_note_column(con):
@@ -179,7 +239,10 @@ def _is_initialised(con: duckdb.DuckDBPyConnection) -> bool:
     )
 
 
-def _load_codes(con: duckdb.DuckDBPyConnection) -> None:
+def _load_codes(con: duckdb.DuckDBPyConnection, delivered: dict[str, object] | None = None) -> None:
+    """Temp table ``_codes(codelist, code)`` for the contracts: the shipped seeds, where a list was
+    delivered replaced by the warehouse's current delivered list (``meta.current_codes``), and that
+    in turn by a list in the delivery being ingested (``delivered``: list -> frame with ``code``)."""
     parts = []
     for seed in sorted(SEEDS_DIR.glob("*.csv")):
         parts.append(
@@ -187,6 +250,19 @@ def _load_codes(con: duckdb.DuckDBPyConnection) -> None:
             f"from read_csv('{seed}', all_varchar = true, header = true)"
         )
     con.execute("create or replace temp table _codes as " + " union all ".join(parts))
+    has_current = con.execute(
+        "select count(*) from duckdb_views() where schema_name = 'meta' and view_name = 'current_codes'"
+    ).fetchone()[0]
+    if has_current:
+        con.execute("delete from _codes where codelist in (select codelist from meta.current_codes)")
+        con.execute("insert into _codes select codelist, code from meta.current_codes")
+    for codelist, frame in (delivered or {}).items():
+        con.execute("delete from _codes where codelist = ?", [codelist])
+        con.register("_delivered_list", frame)
+        try:
+            con.execute("insert into _codes select ?, code from _delivered_list", [codelist])
+        finally:
+            con.unregister("_delivered_list")
 
 
 def delivery_id_for(files: list[tuple[str, str]]) -> str:
@@ -198,7 +274,13 @@ def delivery_id_for(files: list[tuple[str, str]]) -> str:
 
 
 def ingest(
-    con: duckdb.DuckDBPyConnection, folder: Path, *, progress=None, allow_older: bool = False, strict: bool = False
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    *,
+    progress=None,
+    allow_older: bool = False,
+    strict: bool = False,
+    strict_codes: bool = False,
 ) -> IngestResult:
     """Validate and apply the delivery in ``folder``; raises :class:`DeliveryRejected`.
 
@@ -206,6 +288,10 @@ def ingest(
     than the one the warehouse holds (otherwise refused); the delivery's note records it.
     Delivered columns that are not in a table's layout are listed in the result and recorded in
     ``meta.unknown_columns``; with ``strict`` they reject the delivery (one violation per file).
+    Codes not in their code list are kept, counted and flagged (result ``unknown_codes`` and notes,
+    ``meta.unknown_codes``); with ``strict_codes`` (or for a list in ``STRICT_CODELISTS``) they reject
+    the delivery (``code list`` rule). Code lists delivered as files (see
+    :mod:`warehouse.ingest.codelists`) replace the shipped seeds in the contracts.
     """
     started = time.perf_counter()
     folder = folder.resolve()
@@ -213,17 +299,20 @@ def ingest(
         raise DeliveryRejected(str(folder), [Violation(str(folder), "no delivery", "folder does not exist")])
     found = discover(folder)
     files, violations = found.tables, found.violations
+    codelists, still_skipped, list_violations = find_codelists(folder, found.skipped)
+    violations.extend(list_violations)
     listed = {
-        "skipped_files": tuple(found.skipped),
+        "skipped_files": tuple(still_skipped),
         "superseded_files": tuple(found.superseded),
         "identical_files": tuple(found.identical),
     }
-    if not files:
+    if not files and not codelists:
         violations.append(Violation(folder.name, "no tables", "no recognised CBS table files in the folder or its sub-folders"))
     if violations:  # the delivery's files themselves are ambiguous: decide nothing else
         raise DeliveryRejected(folder.name, violations)
     checksums = {f.name: sha256_file(f.path) for table in files for f in table.files}
-    delivery_id = delivery_id_for(list(checksums.items()))
+    list_checksums = {c.name: sha256_file(c.path) for c in codelists}
+    delivery_id = delivery_id_for(list(checksums.items()) + list(list_checksums.items()))
     initialised = _is_initialised(con)
     already = None
     if initialised:
@@ -254,7 +343,15 @@ def ingest(
             + [Violation(table.name, "older version", line + "; use --allow-older to accept it") for table, line in older],
         )
 
-    _load_codes(con)
+    delivered_lists: dict[str, object] = {}
+    for codelist in codelists:
+        frame, read_violations = read_codelist(codelist)
+        violations.extend(read_violations)
+        if frame is not None:
+            delivered_lists[codelist.codelist] = frame
+    _load_codes(con, delivered_lists)
+    flagged: list[FlaggedCodes] = []
+    code_rows: list[UnknownCode] = []
     staged: list[tuple[DeliveredTable, str, dict[str, str], int]] = []
     unknown_columns: dict[str, tuple[str, ...]] = {}
     notes: list[str] = []
@@ -271,7 +368,13 @@ def ingest(
         mapping, map_violations = map_columns(delivered.layout, columns, delivered.name, header)
         violations.extend(map_violations)
         checked = check_stage(con, delivered.layout, stage, mapping, delivered.name, year=delivered.year)
-        violations.extend(_in_part(v, offsets) for v in checked)
+        for violation in checked:
+            if violation.rule == "code list" and violation.column is not None and not strict_codes:
+                codelist = delivered.layout.column(violation.column).codelist
+                if codelist not in STRICT_CODELISTS:
+                    _flag_codes(con, delivered, stage, mapping, violation.column, offsets, flagged, code_rows)
+                    continue
+            violations.append(_in_part(violation, offsets))
         duplicate_violations, duplicate_notes = check_duplicate_columns(con, stage, mapping, delivered.name)
         violations.extend(_in_part(v, offsets) for v in duplicate_violations)
         notes.extend(duplicate_notes)
@@ -290,6 +393,7 @@ def ingest(
     if violations:
         _drop_stages(con, staged)
         raise DeliveryRejected(folder.name, violations)
+    notes.extend(str(item) for item in flagged)
 
     tables: dict[str, int] = {}
     con.execute("begin transaction")
@@ -326,6 +430,23 @@ def ingest(
                     "insert or ignore into meta.unknown_columns values (?, ?, ?)",
                     [delivery_id, delivered.name, column_name],
                 )
+        for row in code_rows:
+            con.execute(
+                "insert or replace into meta.unknown_codes values (?, ?, ?, ?, ?, ?, ?)",
+                [delivery_id, row.file, row.column, row.codelist, row.code, row.n_rows, row.first_row],
+            )
+        con.execute("delete from meta.delivered_codes where delivery_id = ?", [delivery_id])
+        for codelist in codelists:
+            if codelist.codelist not in delivered_lists:
+                continue
+            con.register("_delivered_list", delivered_lists[codelist.codelist])
+            try:
+                con.execute(
+                    "insert into meta.delivered_codes select ?, ?, ?, ?, code, label from _delivered_list",
+                    [delivery_id, codelist.codelist, codelist.name, list_checksums[codelist.name]],
+                )
+            finally:
+                con.unregister("_delivered_list")
         seconds = time.perf_counter() - started
         if already is not None:  # re-applying a delivery that was rolled back
             con.execute(
@@ -337,7 +458,8 @@ def ingest(
             con.execute(
                 "insert into meta.deliveries (delivery_id, seq, source_path, status, n_files, n_rows, seconds, "
                 "applied_at, note) values (?, ?, ?, 'applied', ?, ?, ?, now(), ?)",
-                [delivery_id, seq, str(folder), len(checksums), sum(tables.values()), seconds, note or None],
+                [delivery_id, seq, str(folder), len(checksums) + len(list_checksums), sum(tables.values()), seconds,
+                 note or None],
             )
         con.execute("commit")
     except BaseException:
@@ -347,8 +469,41 @@ def ingest(
         _drop_stages(con, staged)
     return IngestResult(
         delivery_id, True, tables, **listed, note=note, seconds=time.perf_counter() - started, message="applied",
-        unknown_columns=unknown_columns, notes=tuple(notes),
+        unknown_columns=unknown_columns, notes=tuple(notes), unknown_codes=tuple(flagged),
+        codelists={c.codelist: c.name for c in codelists},
     )
+
+
+def _flag_codes(
+    con: duckdb.DuckDBPyConnection,
+    delivered: DeliveredTable,
+    stage: str,
+    mapping,
+    column: str,
+    offsets: list[tuple[str, int]],
+    flagged: list[FlaggedCodes],
+    code_rows: list[UnknownCode],
+) -> None:
+    """Count the unknown codes of one column (per part file of a split table) and record them."""
+    found, n_codes = unknown_codes(con, delivered.layout, stage, mapping, delivered.name, column)
+    if len(offsets) > 1:  # name the part file and the row within it
+        found = [dataclasses.replace(u, file=locate(offsets, u.first_row)[0], first_row=locate(offsets, u.first_row)[1])
+                 for u in found]
+    code_rows.extend(found)
+    files = list(dict.fromkeys(u.file for u in found))
+    for file in files:
+        mine = [u for u in found if u.file == file]
+        flagged.append(
+            FlaggedCodes(
+                file=file,
+                column=column,
+                codelist=mine[0].codelist,
+                n_rows=sum(u.n_rows for u in mine),
+                n_codes=n_codes if len(files) == 1 else len(mine),
+                examples=tuple(u.code for u in mine[:5]),
+                first_row=min(u.first_row for u in mine),
+            )
+        )
 
 
 def _file_id(delivery_id: str, delivered: DeliveredFile) -> str:
