@@ -42,7 +42,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.config import SEEDS_DIR
-from warehouse.ingest.codelists import DeliveredCodeList, find_codelists, read_codelist
+from warehouse.ingest.codelists import find_codelists, read_codelist
 from warehouse.ingest.contracts import UnknownCode, check_duplicate_columns, check_stage, map_columns, unknown_codes
 from warehouse.ingest.errors import DeliveryRejected, Violation
 from warehouse.ingest.reader import (
