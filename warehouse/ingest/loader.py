@@ -11,6 +11,10 @@ Layout of the database
                              ``file_name`` is the path relative to the delivery folder
 ``meta.unknown_columns``     delivered columns that are not in the table's layout (not loaded; a
                              ``strict`` ingest rejects them instead)
+``meta.labels``              variable and value labels of delivered SPSS ``.sav`` / Stata ``.dta``
+                             files: one row per value label (``value`` as staged, e.g. ``1``,
+                             with ``value_label``), and one row with ``value`` NULL per variable
+                             label; ``variable_label`` repeated on every row of the column
 ``meta.current_files``       view: the file(s) current for each table version slot (all parts of
                              a table split over several files)
 ``source_current.<table>``   view: the current rows of each raw table (what dbt reads)
@@ -48,6 +52,8 @@ from warehouse.ingest.reader import (
     load_table_to_stage,
     locate,
     sha256_file,
+    stage_labels,
+    stage_notes,
 )
 from warehouse.layouts import LAYOUTS
 
@@ -88,6 +94,14 @@ create table if not exists meta.unknown_columns (
     file_name varchar not null,
     column_name varchar not null,
     primary key (delivery_id, file_name, column_name)
+);
+create table if not exists meta.labels (
+    delivery_id varchar not null,
+    file_name varchar not null,
+    column_name varchar not null,
+    variable_label varchar,
+    value varchar,
+    value_label varchar
 );
 """
 CURRENT_FILES_DDL = """
@@ -134,7 +148,7 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         for row in con.execute("select schema_name, table_name from duckdb_tables() union all "
                                "select schema_name, view_name from duckdb_views() where not internal").fetchall()
     }
-    wanted = {("meta", "deliveries"), ("meta", "current_files"), ("meta", "unknown_columns")}
+    wanted = {("meta", "deliveries"), ("meta", "current_files"), ("meta", "unknown_columns"), ("meta", "labels")}
     wanted |= {("raw", name) for name in LAYOUTS} | {("source_current", name) for name in LAYOUTS}
     if wanted <= existing:
         if not _has_note_column(con):
@@ -285,6 +299,7 @@ def ingest(
                         f"columns not in the layout of {delivered.layout.name}: {', '.join(mapping.unknown)}",
                     )
                 )
+        notes.extend(stage_notes(con, stage))  # e.g. user-missing values of a .sav loaded as NULL
         n_rows = con.execute(f"select count(*) from {stage}").fetchone()[0]
         staged.append((delivered, stage, mapping.delivered, n_rows))
     if violations:
@@ -321,6 +336,17 @@ def ingest(
                     ],
                 )
             tables[delivered.layout.name] = tables.get(delivered.layout.name, 0) + n_rows
+            labels = stage_labels(con, stage)
+            if labels is not None:
+                con.execute(  # a rolled-back delivery applied again: its labels once
+                    f"delete from meta.labels where delivery_id = ? and file_name in (select file_name from {labels})",
+                    [delivery_id],
+                )
+                con.execute(
+                    "insert into meta.labels select ?, file_name, column_name, variable_label, value, value_label "
+                    f"from {labels}",
+                    [delivery_id],
+                )
             for column_name in unknown_columns.get(delivered.name, ()):
                 con.execute(
                     "insert or ignore into meta.unknown_columns values (?, ?, ?)",
