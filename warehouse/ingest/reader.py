@@ -522,9 +522,7 @@ def _load_sav(con: duckdb.DuckDBPyConnection, delivered: DeliveredFile, stage: s
         raise _UnreadableFile(f"not a readable {_FORMAT_NAMES[file_format]} file (corrupt, truncated or another format renamed): {message}") from None
     if first or meta is None:
         raise _UnreadableFile(f"empty {_FORMAT_NAMES[file_format]} file")
-    expected = getattr(meta, "number_rows", None)
-    if expected is not None and expected >= 0 and expected != offset:
-        raise _UnreadableFile(f"truncated {_FORMAT_NAMES[file_format]} file: the header announces {expected} rows, {offset} were read")
+    # (readstat itself rejects a file with fewer rows than its header announces)
     _stage_labels(con, delivered, stage, meta)
     notes = []
     if missing_counts:
