@@ -195,3 +195,26 @@ def test_unreadable_file_is_rejected_with_one_line(loaded: Path, tmp_path: Path,
     lines = [line for line in outcome.output.splitlines() if "[unreadable file]" in line]
     assert len(lines) == 1 and name in lines[0], outcome.output
     assert _file_hash(loaded) == before
+
+
+def test_datetime_outside_a_date_column_is_iso_and_stata_dates_are_yyyymmdd(tmp_path: Path) -> None:
+    """DATETIME in a column that is no layout date: ISO; Stata %td: YYYYMMDD; SPSS TIME: HH:MM:SS."""
+    frame = pd.DataFrame({
+        "RINPERSOON": ["000000011", "000000012"],
+        "DATUMAANVANGHH": [dt.date(1994, 10, 1), None],
+        "PEILMOMENT": [dt.datetime(2022, 1, 1, 8, 30, 5), None],
+        "DUUR": [3725.0, np.nan],
+    })
+    sav = tmp_path / "GBAHUISHOUDENS2022BUSV1.sav"
+    pyreadstat.write_sav(frame, str(sav), variable_format={"DATUMAANVANGHH": "ADATE10", "PEILMOMENT": "DATETIME20", "DUUR": "TIME8"})
+    dta = tmp_path / "GBAHUISHOUDENS2022BUSV1.dta"
+    pyreadstat.write_dta(frame.drop(columns=["PEILMOMENT", "DUUR"]), str(dta))
+    con = duckdb.connect()
+    for path, expected in ((sav, [("19941001", "2022-01-01 08:30:05", "01:02:05"), (None, None, None)]),
+                           (dta, [("19941001",), (None,)])):
+        _, violations = reader.load_to_stage(con, reader.recognise(path, path.name), "_s")
+        assert violations == []
+        columns = ", ".join(c for c in ("DATUMAANVANGHH", "PEILMOMENT", "DUUR") if path.suffix == ".sav" or c == "DATUMAANVANGHH")
+        assert con.execute(f"select {columns} from _s order by _row_number").fetchall() == expected
+        reader.drop_stage(con, "_s")
+    con.close()
