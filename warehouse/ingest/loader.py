@@ -16,6 +16,10 @@ Layout of the database
 ``meta.delivered_codes``     code lists delivered as files (``codelists/<list>.csv``, LANDAKTUEELREF);
                              ``meta.current_codes`` (view): per list, the last applied delivery's list,
                              which the contracts use instead of the shipped seed
+``meta.labels``              variable and value labels of delivered SPSS ``.sav`` / Stata ``.dta``
+                             files: one row per value label (``value`` as staged, e.g. ``1``,
+                             with ``value_label``), and one row with ``value`` NULL per variable
+                             label; ``variable_label`` repeated on every row of the column
 ``meta.current_files``       view: the file(s) current for each table version slot (all parts of
                              a table split over several files)
 ``source_current.<table>``   view: the current rows of each raw table (what dbt reads)
@@ -54,6 +58,8 @@ from warehouse.ingest.reader import (
     load_table_to_stage,
     locate,
     sha256_file,
+    stage_labels,
+    stage_notes,
 )
 from warehouse.layouts import LAYOUTS, STRICT_CODELISTS
 
@@ -123,6 +129,14 @@ from (
     where deliveries.status = 'applied'
 )
 where list_rank = 1;
+create table if not exists meta.labels (
+    delivery_id varchar not null,
+    file_name varchar not null,
+    column_name varchar not null,
+    variable_label varchar,
+    value varchar,
+    value_label varchar
+);
 """
 CURRENT_FILES_DDL = """
 create or replace view meta.current_files as
@@ -195,6 +209,7 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     }
     wanted = {("meta", "deliveries"), ("meta", "current_files"), ("meta", "unknown_columns")}
     wanted |= {("meta", "unknown_codes"), ("meta", "delivered_codes"), ("meta", "current_codes")}
+    wanted |= {("meta", "labels")}
     wanted |= {("raw", name) for name in LAYOUTS} | {("source_current", name) for name in LAYOUTS}
     if wanted <= existing:
         if not _has_note_column(con):
@@ -388,6 +403,7 @@ def ingest(
                         f"columns not in the layout of {delivered.layout.name}: {', '.join(mapping.unknown)}",
                     )
                 )
+        notes.extend(stage_notes(con, stage))  # e.g. user-missing values of a .sav loaded as NULL
         n_rows = con.execute(f"select count(*) from {stage}").fetchone()[0]
         staged.append((delivered, stage, mapping.delivered, n_rows))
     if violations:
@@ -425,6 +441,17 @@ def ingest(
                     ],
                 )
             tables[delivered.layout.name] = tables.get(delivered.layout.name, 0) + n_rows
+            labels = stage_labels(con, stage)
+            if labels is not None:
+                con.execute(  # a rolled-back delivery applied again: its labels once
+                    f"delete from meta.labels where delivery_id = ? and file_name in (select file_name from {labels})",
+                    [delivery_id],
+                )
+                con.execute(
+                    "insert into meta.labels select ?, file_name, column_name, variable_label, value, value_label "
+                    f"from {labels}",
+                    [delivery_id],
+                )
             for column_name in unknown_columns.get(delivered.name, ()):
                 con.execute(
                     "insert or ignore into meta.unknown_columns values (?, ?, ?)",

@@ -28,17 +28,21 @@ Discovery rules (``discover``)
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from warehouse.ingest.errors import Violation
 from warehouse.layouts import TableLayout, identify
 
-DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".sav": "sav"}
+#: Stata ``.dta`` is read like SPSS ``.sav`` (pyreadstat), see ``_load_sav``
+DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".sav": "sav", ".dta": "dta"}
 SAV_CHUNK_ROWS = 250_000
 #: ``<NAME>_part2``, ``<NAME> part2``, ``<NAME>PART2``, ``<NAME>_deel2``, ``<NAME>_2`` (stem, upper-cased)
 PART_SUFFIX = re.compile(r"(?P<base>.+?)(?:[ _-]?(?:PART|DEEL)[ _-]?(?P<part>\d+)|_(?P<digits>\d+))")
@@ -268,6 +272,10 @@ def load_table_to_stage(
     if violations or columns is None:
         return [], violations, offsets
     con.execute(f"create or replace temp view {stage} as " + " union all ".join(selects))
+    for suffix in ("_labels", "_notes"):  # the parts' labels and notes (.sav / .dta) as the table's
+        parts = [f"{stage}_p{i}{suffix}" for i in range(len(table.files)) if _temp_table_exists(con, f"{stage}_p{i}{suffix}")]
+        if parts:
+            con.execute(f"create or replace temp table {stage}{suffix} as " + " union all ".join(f"select * from {p}" for p in parts))
     return columns, [], offsets
 
 
@@ -314,9 +322,11 @@ def load_to_stage(
                 [path],
             )
         else:
-            _load_sav(con, delivered.path, stage)
+            _load_sav(con, delivered, stage)
     except _EncodingError as error:
         return [], [Violation(name, "encoding", str(error))]
+    except _UnreadableFile as error:
+        return [], [Violation(name, "unreadable file", str(error))]
     except (duckdb.Error, ValueError, OSError, UnicodeDecodeError) as error:
         message = str(error).strip().splitlines()[0][:300]
         return [], [Violation(name, "unreadable file", f"cannot be parsed as {delivered.file_format}: {message}")]
@@ -346,7 +356,28 @@ def _drop_one(con: duckdb.DuckDBPyConnection, stage: str) -> None:
     ).fetchone()
     if kind is not None:
         con.execute(f"drop {kind[0]} if exists {stage}")
-    con.execute(f"drop table if exists {stage}_data")
+    for suffix in ("_data", "_labels", "_notes"):
+        con.execute(f"drop table if exists {stage}{suffix}")
+
+
+def stage_labels(con: duckdb.DuckDBPyConnection, stage: str) -> str | None:
+    """The temp table of variable and value labels of a staged .sav / .dta table, or None (csv, parquet).
+
+    Columns: file_name, column_name, variable_label, value, value_label (see ``_stage_labels``)."""
+    return f"{stage}_labels" if _temp_table_exists(con, f"{stage}_labels") else None
+
+
+def stage_notes(con: duckdb.DuckDBPyConnection, stage: str) -> list[str]:
+    """Notes of staging a table (user-missing values loaded as NULL), in file order."""
+    if not _temp_table_exists(con, f"{stage}_notes"):
+        return []
+    return [row[0] for row in con.execute(f"select note from {stage}_notes").fetchall()]
+
+
+def _temp_table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = ?", [name]
+    ).fetchone()[0] > 0
 
 
 def _sniff_delimiter(path: Path) -> str:
@@ -398,42 +429,227 @@ def _varchar_cast(column: str, dtype: str) -> str:
     return f"cast({quoted} as varchar) as {quoted}"
 
 
-def _load_sav(con: duckdb.DuckDBPyConnection, path: Path, stage: str) -> None:
+#: SPSS formats (letters before the width) whose values are dates, date-times or durations
+SPSS_DATE_FORMATS = {"DATE", "ADATE", "EDATE", "JDATE", "SDATE", "QYR", "MOYR", "WKYR"}
+SPSS_DATETIME_FORMATS = {"DATETIME", "YMDHMS"}
+SPSS_TIME_FORMATS = {"TIME", "DTIME", "MTIME"}
+_SPSS_EPOCH = np.datetime64("1582-10-14", "s")  # SPSS date values are seconds since this day
+_STATA_EPOCH = np.datetime64("1960-01-01", "s")  # Stata %td: days, %tc: milliseconds since this day
+
+
+class _UnreadableFile(ValueError):
+    pass
+
+
+def _value_kind(file_format: str, original_type: str | None) -> str:
+    """'date', 'datetime', 'time' or 'value' for a column of this SPSS / Stata display format."""
+    fmt = (original_type or "").upper()
+    if file_format == "dta":
+        if fmt.startswith(("%TD", "%D")):
+            return "date"
+        if fmt.startswith("%TC"):
+            return "datetime"
+        return "value"
+    letters = re.match(r"[A-Z]*", fmt).group(0)
+    if letters in SPSS_DATE_FORMATS:
+        return "date"
+    if letters in SPSS_DATETIME_FORMATS:
+        return "datetime"
+    if letters in SPSS_TIME_FORMATS:
+        return "time"
+    return "value"
+
+
+def _date_columns(delivered: DeliveredFile, columns: list[str]) -> set[str]:
+    """Delivered columns that map to a layout column meaning a date (a DATETIME there becomes YYYYMMDD)."""
+    from warehouse.ingest.contracts import map_columns
+
+    mapping, _ = map_columns(delivered.layout, columns, delivered.name)
+    by_name = {c.name: c for c in delivered.layout.columns}
+    return {staged for name, staged in mapping.delivered.items() if by_name[name].means == "date"}
+
+
+def _load_sav(con: duckdb.DuckDBPyConnection, delivered: DeliveredFile, stage: str) -> None:
+    """Stage an SPSS ``.sav`` (or Stata ``.dta``) file in chunks of ``SAV_CHUNK_ROWS`` rows as strings.
+
+    Conversion (every staged column is VARCHAR, whatever the SPSS type):
+
+    * strings as delivered, empty strings as NULL;
+    * numbers: integral values without a decimal part (``4``, not ``4.0``), others as Python
+      prints them (``3.5``); system-missing as NULL;
+    * SPSS DATE, ADATE, EDATE, SDATE, JDATE, MOYR, QYR, WKYR (Stata ``%td``) as ``YYYYMMDD``, the
+      CBS date convention the ``date format`` contract expects;
+    * SPSS DATETIME / YMDHMS (Stata ``%tc``): ``YYYYMMDD`` (the time dropped) when the column maps
+      to a layout column meaning a date, else ISO ``YYYY-MM-DD HH:MM:SS``; TIME / DTIME as ``HH:MM:SS``;
+    * user-missing values (SPSS missing values and ranges) as NULL; they are counted and the
+      loader reports the counts in the ingest result's notes (Stata's extended missing values
+      ``.a``..``.z`` are NULL like ``.`` and not counted).
+
+    Besides the data, temp table ``<stage>_labels`` gets the variable and value labels and
+    ``<stage>_notes`` the user-missing counts (see :func:`stage_labels`, :func:`stage_notes`).
+    A file pyreadstat cannot parse (corrupt, truncated, another format renamed) raises
+    :class:`_UnreadableFile`.
+    """
     import pyreadstat
 
+    file_format = delivered.file_format
+    reader = pyreadstat.read_sav if file_format == "sav" else pyreadstat.read_dta
+    options = {"apply_value_formats": False, "disable_datetime_conversion": True}
+    if file_format == "sav":
+        options["user_missing"] = True
     first = True
     offset = 0
-    for chunk, _meta in pyreadstat.read_file_in_chunks(
-        pyreadstat.read_sav, str(path), chunksize=SAV_CHUNK_ROWS, apply_value_formats=False
-    ):
-        frame = _frame_as_strings(chunk)
-        frame.insert(0, "_row_number", range(offset + 1, offset + len(frame) + 1))
-        offset += len(frame)
-        con.register("_sav_chunk", frame)
-        if first:
-            con.execute(f"create or replace temp table {stage} as select * from _sav_chunk")
-            first = False
-        else:
-            con.execute(f"insert into {stage} select * from _sav_chunk")
-        con.unregister("_sav_chunk")
-    if first:
-        raise ValueError("empty .sav file")
+    missing_counts: dict[str, int] = {}
+    meta = None
+    date_columns: set[str] = set()
+    try:
+        for chunk, meta in pyreadstat.read_file_in_chunks(reader, str(delivered.path), chunksize=SAV_CHUNK_ROWS, **options):
+            if first:
+                date_columns = _date_columns(delivered, list(chunk.columns))
+            table = _frame_as_strings(chunk, meta, file_format, date_columns, missing_counts, offset)
+            offset += table.num_rows
+            con.register("_sav_chunk", table)
+            try:
+                if first:
+                    con.execute(f"create or replace temp table {stage} as select * from _sav_chunk")
+                    first = False
+                else:
+                    con.execute(f"insert into {stage} select * from _sav_chunk")
+            finally:
+                con.unregister("_sav_chunk")
+    except _pyreadstat_errors() as error:
+        message = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise _UnreadableFile(f"not a readable {_FORMAT_NAMES[file_format]} file (corrupt, truncated or another format renamed): {message}") from None
+    if first or meta is None:
+        raise _UnreadableFile(f"empty {_FORMAT_NAMES[file_format]} file")
+    # (readstat itself rejects a file with fewer rows than its header announces)
+    _stage_labels(con, delivered, stage, meta)
+    notes = []
+    if missing_counts:
+        total = sum(missing_counts.values())
+        listed = ", ".join(f"{column}: {count}" for column, count in missing_counts.items())
+        notes.append(f"{delivered.name}: {total} user-missing values loaded as NULL ({listed})")
+    con.execute(f"create or replace temp table {stage}_notes (note varchar)")
+    if notes:
+        con.executemany(f"insert into {stage}_notes values (?)", [[n] for n in notes])
 
 
-def _frame_as_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
+_FORMAT_NAMES = {"sav": "SPSS .sav", "dta": "Stata .dta"}
+
+
+def _pyreadstat_errors() -> tuple[type[BaseException], ...]:
+    import pyreadstat._readstat_parser as parser
+
+    found = tuple(
+        getattr(parser, name) for name in ("ReadstatError", "PyreadstatError") if isinstance(getattr(parser, name, None), type)
+    )
+    return found + (UnicodeDecodeError, OverflowError)
+
+
+def _stage_labels(con: duckdb.DuckDBPyConnection, delivered: DeliveredFile, stage: str, meta) -> None:
+    """Temp table ``<stage>_labels``: one row per value label, plus one (value NULL) per variable label."""
+    rows: list[tuple] = []
+    variable_labels = getattr(meta, "column_names_to_labels", None) or {}
+    value_labels = getattr(meta, "variable_value_labels", None) or {}
+    for column in meta.column_names:
+        label = variable_labels.get(column) or None
+        if label is not None:
+            rows.append((delivered.name, column, label, None, None))
+        for value, value_label in (value_labels.get(column) or {}).items():
+            rows.append((delivered.name, column, label, _label_value(value), None if value_label is None else str(value_label)))
+    con.execute(
+        f"create or replace temp table {stage}_labels (file_name varchar, column_name varchar, "
+        "variable_label varchar, value varchar, value_label varchar)"
+    )
+    if rows:
+        con.executemany(f"insert into {stage}_labels values (?, ?, ?, ?, ?)", rows)
+
+
+def _label_value(value) -> str:
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+def _is_user_missing(values: pd.Series, ranges: list[dict]) -> pd.Series:
+    hit = pd.Series(False, index=values.index)
+    numeric = pd.api.types.is_numeric_dtype(values)
+    for bounds in ranges:
+        low, high = bounds.get("lo"), bounds.get("hi")
+        if numeric and isinstance(low, (int, float)) and isinstance(high, (int, float)):
+            hit |= values.between(low, high).fillna(False).astype(bool)
+        elif not numeric and low is not None:
+            text = values.astype(object)
+            hit |= (text == low) if low == high else ((text >= low) & (text <= high)).fillna(False).astype(bool)
+    return hit
+
+
+def _frame_as_strings(
+    frame: pd.DataFrame,
+    meta=None,
+    file_format: str = "sav",
+    date_columns: set[str] | frozenset[str] = frozenset(),
+    missing_counts: dict[str, int] | None = None,
+    offset: int = 0,
+) -> pa.Table:
+    """A chunk of a .sav / .dta file as an Arrow table of strings with ``_row_number`` first."""
+    original = getattr(meta, "original_variable_types", None) or {}
+    missing_ranges = getattr(meta, "missing_ranges", None) or {}
+    arrays = {"_row_number": pa.array(range(offset + 1, offset + len(frame) + 1), type=pa.int64())}
     for column in frame.columns:
         series = frame[column]
-        if pd.api.types.is_numeric_dtype(series):
-            values = series.astype("float64")
-            integral = values.notna() & (values == values.round())
-            text = values.astype(str).astype(object).where(values.notna(), None)
-            text[integral] = values[integral].astype("int64").astype(str)
-            out[column] = text
+        ranges = missing_ranges.get(column)
+        if ranges:
+            hit = _is_user_missing(series, ranges)
+            n_hit = int(hit.sum())
+            if n_hit:
+                series = series.where(~hit)
+                if missing_counts is not None:
+                    missing_counts[column] = missing_counts.get(column, 0) + n_hit
+        kind = _value_kind(file_format, original.get(column))
+        if kind != "value" and pd.api.types.is_numeric_dtype(series):
+            text = _temporal_strings(series.astype("float64"), kind, file_format, column in date_columns)
+        elif pd.api.types.is_numeric_dtype(series) or series.isna().all():
+            text = _number_strings(series)
         else:
-            text = series.astype(object)
-            out[column] = text.where(text.notna() & (text != ""), None)
-    return pd.DataFrame(out)
+            text = [None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v == "" else str(v)
+                    for v in series.astype(object).tolist()]
+        arrays[str(column)] = pa.array(text, type=pa.string())
+    return pa.table(arrays)
+
+
+def _number_strings(series: pd.Series) -> list[str | None]:
+    values = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+    present = ~np.isnan(values)
+    integral = present & np.isfinite(values) & (np.abs(values) < 2**53)
+    integral[integral] = values[integral] == np.round(values[integral])
+    out = np.full(len(values), None, dtype=object)
+    out[present] = [repr(float(v)) for v in values[present]]
+    out[integral] = values[integral].astype("int64").astype(str)
+    return out.tolist()
+
+
+def _temporal_strings(values: pd.Series, kind: str, file_format: str, as_date: bool) -> list[str | None]:
+    raw = values.to_numpy()
+    present = np.isfinite(raw)
+    out = np.full(len(raw), None, dtype=object)
+    if not present.any():
+        return out.tolist()
+    if kind == "time":
+        seconds = np.round(raw[present]).astype("int64")
+        out[present] = [f"{'-' if s < 0 else ''}{abs(s) // 3600:02d}:{abs(s) % 3600 // 60:02d}:{abs(s) % 60:02d}" for s in seconds]
+        return out.tolist()
+    if file_format == "dta":
+        scale = 86400 if kind == "date" else 0.001  # %td days, %tc milliseconds
+        stamps = _STATA_EPOCH + np.round(raw[present] * scale).astype("int64").astype("timedelta64[s]")
+    else:
+        stamps = _SPSS_EPOCH + np.round(raw[present]).astype("int64").astype("timedelta64[s]")
+    if kind == "date" or as_date:
+        days = np.datetime_as_string(stamps.astype("datetime64[D]"), unit="D")
+        out[present] = [d.replace("-", "") for d in days]
+    else:
+        out[present] = [s.replace("T", " ") for s in np.datetime_as_string(stamps, unit="s")]
+    return out.tolist()
 
 
 def delivered_header(delivered: DeliveredFile, stage_columns: list[str]) -> list[str]:
