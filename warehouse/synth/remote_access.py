@@ -13,7 +13,10 @@ throws at the ingest (cbs-layouts.md §1.1):
 * GBAPERSOONTAB split into two parts (``..._part1``, ``..._part2``);
 * one column not in the layout (``EXTRAKOLOM``) added to the GBAOVERLIJDENTAB file (listed as an
   unknown column by the ingest, not loaded);
-* a stray ``LEESMIJ.txt`` at the top (listed as skipped).
+* a stray ``LEESMIJ.txt`` at the top (listed as skipped);
+* with ``--format csv``, ZVWZORGKOSTENTAB delivered as ``.parquet`` (string columns, empty fields as
+  nulls, as the csv reader sees them), the wrong lower version staying ``.csv``: formats mixed in
+  one tree and within one year.
 
 Every value the ingest loads is the same as in the flat delivery of the same seed, so both
 deliveries give the same current data. Same seed, same files.
@@ -37,6 +40,8 @@ STRAY_FILE = "LEESMIJ.txt"
 EXTRA_COLUMN = "EXTRAKOLOM"
 SPLIT_TABLE = "gbapersoontab"
 EXTRA_COLUMN_TABLE = "gbaoverlijdentab"
+#: with csv, this table's loaded files are converted to parquet (CBS's "Geconverteerde bestanden")
+PARQUET_TABLE = "zvwzorgkostentab"
 #: file-name case per table: "lower" or "mixed" (others keep the upper-case CBS name)
 NAME_CASE = {"kindoudertab": "lower", "gbamigratiebus": "mixed", "hoogsteopltab": "lower"}
 STRAY_TEXT = (
@@ -123,6 +128,30 @@ def _falsify(df: pd.DataFrame, table: str) -> pd.DataFrame:
     return wrong
 
 
+def _csv_to_parquet(path: Path, target: Path) -> None:
+    """Convert a delivered csv file to parquet with every column a string (empty fields as nulls)."""
+    import pyarrow.csv as pacsv
+
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in header}, strings_can_be_null=True, quoted_strings_can_be_null=False))
+    pq.write_table(table, target)
+    path.unlink()
+
+
+def _move(src: Path, target: Path, fmt: str, table: str) -> Path:
+    """Move a loaded file to ``target`` (converted to parquet for ``PARQUET_TABLE`` in a csv tree)."""
+    if fmt == "csv" and table == PARQUET_TABLE:
+        target = target.with_suffix(".parquet")
+        _csv_to_parquet(src, target)
+    else:
+        src.rename(target)
+    return target
+
+
 def _split(path: Path, fmt: str, first: Path, second: Path) -> tuple[int, int]:
     """Split a delivered file into two parts (rows in order); the values stay as written."""
     if fmt == "csv":
@@ -194,9 +223,9 @@ def arrange(out: Path, files: dict[str, int], fmt: str, version: int, seed: int)
                 good = _cased(layout.file_name(year, file_version + 1), table)
                 bad = _cased(layout.file_name(year, file_version), table)
                 _write(_falsify(_read(src, fmt), table), folder / f"{bad}.{fmt}", fmt)
-                src.rename(folder / f"{good}.{fmt}")
-                for target in (bad, good):
-                    tree.files[_rel(out, folder / f"{target}.{fmt}")] = rows
+                moved = _move(src, folder / f"{good}.{fmt}", fmt, table)
+                for target in (folder / f"{bad}.{fmt}", moved):
+                    tree.files[_rel(out, target)] = rows
                 tree.superseded.append(_rel(out, folder / f"{bad}.{fmt}"))
             elif table == SPLIT_TABLE:
                 base = _cased(name, table)
@@ -213,8 +242,7 @@ def arrange(out: Path, files: dict[str, int], fmt: str, version: int, seed: int)
                 tree.files[_rel(out, target)] = rows
                 tree.unknown_columns[_rel(out, target)] = (EXTRA_COLUMN,)
             else:
-                target = folder / f"{_cased(name, table)}.{fmt}"
-                src.rename(target)
+                target = _move(src, folder / f"{_cased(name, table)}.{fmt}", fmt, table)
                 tree.files[_rel(out, target)] = rows
     (out / STRAY_FILE).write_text(STRAY_TEXT, encoding="utf-8")
     tree.skipped.append(STRAY_FILE)
