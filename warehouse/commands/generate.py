@@ -24,6 +24,8 @@ def generate(
     chunk_size: Annotated[int, typer.Option(help="Simulated persons per lineage chunk (memory bound).")] = 25_000,
     version: Annotated[int, typer.Option(help="CBS file version number in the file names.")] = 1,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: up to 2 cores); output is identical for any value.")] = None,
+    layout: Annotated[str, typer.Option(help="flat (all files in one folder) | remote-access (a CBS Remote Access tree: "
+                                             "table and year folders, superseded versions, a split table, a stray file)")] = "flat",
 ) -> None:
     """Generate a synthetic population written as a CBS delivery, plus the planted truth."""
     from warehouse.synth import SynthConfig
@@ -31,6 +33,8 @@ def generate(
 
     if format not in ("csv", "parquet", "sav"):
         raise typer.BadParameter("format must be csv, parquet or sav")
+    if layout not in ("flat", "remote-access"):
+        raise typer.BadParameter("layout must be flat or remote-access")
     cfg = SynthConfig(persons=persons, seed=seed, out=out, truth=truth, fmt=format, cohort_size=cohort_size,
                       chunk_size=chunk_size, version=version)
     console = Console()
@@ -41,8 +45,8 @@ def generate(
         def tick(done: int, total: int) -> None:
             prog.update(task, completed=done, total=total)
 
-        res = run(cfg, progress=tick, workers=workers)
-    tab = Table(title=f"delivery {res.out} ({format})")
+        res = run(cfg, progress=tick, workers=workers, layout=layout)
+    tab = Table(title=f"delivery {res.out} ({format}, {layout})")
     tab.add_column("file")
     tab.add_column("rows", justify="right")
     for name, rows in res.files.items():

@@ -21,6 +21,7 @@ import numpy as np
 from .careers import largest_remainder, lambda_curve
 from .config import GROUPS, SynthConfig
 from .pipeline import default_workers, run_chunks
+from .remote_access import LAYOUT_CHOICES, RemoteAccessTree, arrange, clear
 from .writer import DeliveryWriter
 
 __all__ = ["SynthConfig", "GenerateResult", "generate", "default_truth_dir"]
@@ -31,7 +32,7 @@ __all__ = ["SynthConfig", "GenerateResult", "generate", "default_truth_dir"]
 class GenerateResult:
     out: Path
     truth: Path
-    files: dict  # file name (no extension) -> rows
+    files: dict  # file name (no extension) -> rows; remote-access: relative path (with extension) -> rows
     truth_files: dict
     persons_simulated: int
     persons_registered: int
@@ -39,6 +40,8 @@ class GenerateResult:
     chunks: int
     seconds: float
     peak_rss_mb: float
+    layout: str = "flat"
+    tree: RemoteAccessTree | None = None  # remote-access: the files written and the traps laid
 
 
 def default_truth_dir(out: Path) -> Path:
@@ -62,9 +65,15 @@ def _planted(cfg: SynthConfig, stats: list[dict]) -> dict:
 
 
 def generate(cfg: SynthConfig, progress: Callable[[int, int], None] | None = None,
-             workers: int | None = None) -> GenerateResult:
+             workers: int | None = None, layout: str = "flat") -> GenerateResult:
     """Simulate and write the delivery; ``workers`` processes (default: up to 2 cores) build chunks
-    in a pipeline. The files are byte-identical for any number of workers."""
+    in a pipeline. The files are byte-identical for any number of workers.
+
+    ``layout="remote-access"`` rearranges the delivery into a CBS Remote Access tree (table and
+    year folders, mixed-case names, superseded versions, a split table, an unknown column, a stray
+    file: see ``remote_access.py``); the current data it gives the ingest equal the flat delivery's."""
+    if layout not in LAYOUT_CHOICES:
+        raise ValueError(f"unknown layout {layout!r}: choose {' or '.join(LAYOUT_CHOICES)}")
     t0 = time.perf_counter()
     out = Path(cfg.out)
     truth = Path(cfg.truth) if cfg.truth else default_truth_dir(out)
@@ -76,6 +85,7 @@ def generate(cfg: SynthConfig, progress: Callable[[int, int], None] | None = Non
                 f.unlink()
             elif f.is_dir() and f.name == ".staging":
                 shutil.rmtree(f)
+        clear(out)  # the table folders and stray file of an earlier remote-access run
     truth.mkdir(parents=True, exist_ok=True)
     n_chunks = max(1, math.ceil(cfg.persons / cfg.chunk_size))
     quotas = largest_remainder(cfg.cohort_size, [1.0 / n_chunks] * n_chunks)
@@ -101,6 +111,9 @@ def generate(cfg: SynthConfig, progress: Callable[[int, int], None] | None = Non
             progress(i + 1, n_chunks)
         del res
     files = writer.close()
+    tree = arrange(out, files, cfg.fmt, cfg.version, cfg.seed) if layout == "remote-access" else None
+    if tree is not None:
+        files = tree.files
     planted = _planted(cfg, stats)
     (truth / "planted.json").write_text(json.dumps(planted, indent=2, sort_keys=True, default=str) + "\n")
     # peak of this process plus (upper bound) the largest worker's peak for each worker process
@@ -112,7 +125,7 @@ def generate(cfg: SynthConfig, progress: Callable[[int, int], None] | None = Non
         truth_files={k: str(v) for k, v in tfiles.items()} | {"planted": str(truth / "planted.json")},
         persons_simulated=sim, persons_registered=sum(s["registered"] for s in stats),
         study_sample=sum(s["sample"] for s in stats), chunks=n_chunks,
-        seconds=round(time.perf_counter() - t0, 2), peak_rss_mb=round(rss, 1),
+        seconds=round(time.perf_counter() - t0, 2), peak_rss_mb=round(rss, 1), layout=layout, tree=tree,
     )
 
 
