@@ -66,13 +66,22 @@ def ingest(
         bool,
         typer.Option("--strict-codes", help="Reject the delivery if a code is not in its code list (default: keep and flag it)."),
     ] = False,
+    layouts: Annotated[
+        Path | None,
+        typer.Option(
+            "--layouts",
+            help="Project layout overrides (TOML: remap, sentinels, codes per table); a layouts.toml in the "
+            "delivery folder wins per key. See docs/layout-overrides.md.",
+        ),
+    ] = None,
 ) -> None:
     """Validate a delivery and apply it atomically to the raw layer (no-op if already applied).
 
     Columns not in a table's layout are listed and recorded in meta.unknown_columns (not loaded);
     with --strict they reject the delivery. Codes not in their code list are kept, counted and flagged
     (warning lines, meta.unknown_codes); with --strict-codes they reject the delivery. Code lists
-    delivered as files (codelists/<list>.csv, LANDAKTUEELREF) replace the shipped seeds."""
+    delivered as files (codelists/<list>.csv, LANDAKTUEELREF) replace the shipped seeds. Layout overrides
+    (layouts.toml in the delivery, --layouts FILE) remap columns, add sentinels and extra codes."""
     from warehouse.db import connect
     from warehouse.ingest import DeliveryRejected, ingest as run_ingest
 
@@ -82,6 +91,13 @@ def ingest(
             console.print(f"{label} {len(names)} file{'s' if len(names) != 1 else ''}: {', '.join(names[:first])}{more}", markup=False, highlight=False, soft_wrap=True)
 
     path = resolve_db(db)
+    from warehouse.ingest.overrides import read_overrides
+
+    _, problems = read_overrides(delivery.resolve(), layouts)
+    if problems:  # checked before the warehouse is opened (or created)
+        error = DeliveryRejected(delivery.resolve().name, problems)
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
 
     def notice(holder) -> None:  # printed once if --wait has to wait
         console.print(escape(waiting_line(holder, wait)), highlight=False, soft_wrap=True)
@@ -92,7 +108,7 @@ def ingest(
             try:
                 with console.status("ingesting") as status:
                     result = run_ingest(con, delivery, progress=lambda msg: status.update(msg), allow_older=allow_older,
-                                        strict=strict, strict_codes=strict_codes)
+                                        strict=strict, strict_codes=strict_codes, layouts=layouts)
             except DeliveryRejected as error:
                 # one line per violation (no wrapping); rule names are in [brackets]: not rich markup
                 console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)

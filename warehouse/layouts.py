@@ -91,6 +91,9 @@ class Column:
     meaning: Meaning | None = None  # None: the default meaning of the kind
     low: float | None = None  # plausible range (see the module docstring for the defaults)
     high: float | None = None  # for ``year``: years allowed after the reference year
+    #: sentinels loaded as NULL (those of a ``layouts.toml``; the built-in ones are loaded as delivered)
+    null_values: tuple[str, ...] = ()
+    extra_codes: tuple[str, ...] = ()  # codes accepted beside the code list (from a ``layouts.toml``)
 
     @property
     def means(self) -> Meaning:

@@ -3,7 +3,8 @@
 Rules (names as they appear in error messages). The value rules follow from the meaning of each
 layout column (``Column.means`` in :mod:`warehouse.layouts`, which also documents the ranges):
 
-``missing column``     a required column of the layout is absent (case-insensitive, aliases and remaps honoured)
+``missing column``     a required column of the layout is absent (case-insensitive, aliases and remaps honoured;
+                       a ``layouts.toml`` remap is an alias, see :mod:`warehouse.ingest.overrides`)
 ``duplicate column``   two delivered columns map to one layout column (e.g. ``RINPERSOON`` and ``rinpersoon``)
                        and their values differ on some row (identical copies are merged, with a note)
 ``unknown column``     (``strict`` ingest only) delivered columns that are not in the layout
@@ -17,7 +18,7 @@ layout column (``Column.means`` in :mod:`warehouse.layouts`, which also document
 ``day``                a day is not 1..31
 ``calendar date``      year, month and day columns of one date do not form an existing date (31 April)
 ``code list``          a code is not in its code list (the delivered list when the warehouse has one, else the
-                       shipped seed) nor a declared sentinel. By default such codes are kept and flagged
+                       shipped seed) nor a declared sentinel or extra code. By default such codes are kept and flagged
                        (counted per file, column and code in ``meta.unknown_codes``); a ``strict_codes``
                        ingest, or a list in :data:`warehouse.layouts.STRICT_CODELISTS`, rejects them
 ``number``             a numeric column holds something that is not a number
@@ -233,9 +234,11 @@ def _column_rules(layout: TableLayout, column: Column, ref: str, ref_year: int) 
 
 def unknown_code_sql(column: Column, ref: str) -> str:
     """SQL predicate, TRUE for a (non-null) value of ``ref`` that is neither in ``column``'s code list
-    (temp table ``_codes``, leading zeros ignored) nor one of its sentinels."""
+    (temp table ``_codes``, leading zeros ignored) nor one of its sentinels or extra codes (``Column.extra_codes``,
+    from a ``layouts.toml``)."""
     value = f"trim({ref})"
-    sentinel_sql = f" or {value} in ({_sql_list(column.sentinels)})" if column.sentinels else ""
+    accepted = column.sentinels + column.extra_codes
+    sentinel_sql = f" or {value} in ({_sql_list(accepted)})" if accepted else ""
     return (
         f"not ({value} in (select code from _codes where codelist = '{column.codelist}')"
         f" or ltrim({value}, '0') in (select ltrim(code, '0') from _codes where codelist = '{column.codelist}')"

@@ -16,6 +16,10 @@ Layout of the database
 ``meta.delivered_codes``     code lists delivered as files (``codelists/<list>.csv``, LANDAKTUEELREF);
                              ``meta.current_codes`` (view): per list, the last applied delivery's list,
                              which the contracts use instead of the shipped seed
+``meta.layout_overrides``    the layout overrides files in force for a delivery (``layouts.toml`` in the
+                             delivery, a project file given with ``--layouts``): source, name, sha256
+                             and the full text, so a rebuild knows what was applied
+                             (:mod:`warehouse.ingest.overrides`)
 ``meta.labels``              variable and value labels of delivered SPSS ``.sav`` / Stata ``.dta``
                              files: one row per value label (``value`` as staged, e.g. ``1``,
                              with ``value_label``), and one row with ``value`` NULL per variable
@@ -49,6 +53,7 @@ from warehouse.config import SEEDS_DIR
 from warehouse.ingest.codelists import find_codelists, read_codelist
 from warehouse.ingest.contracts import UnknownCode, check_duplicate_columns, check_stage, map_columns, unknown_codes
 from warehouse.ingest.errors import DeliveryRejected, Violation
+from warehouse.ingest.overrides import OVERRIDES_FILE, read_overrides
 from warehouse.ingest.reader import (
     DeliveredFile,
     DeliveredTable,
@@ -129,6 +134,14 @@ from (
     where deliveries.status = 'applied'
 )
 where list_rank = 1;
+create table if not exists meta.layout_overrides (
+    delivery_id varchar not null,
+    source varchar not null,
+    file_name varchar not null,
+    sha256 varchar not null,
+    text varchar not null,
+    primary key (delivery_id, source)
+);
 create table if not exists meta.labels (
     delivery_id varchar not null,
     file_name varchar not null,
@@ -209,7 +222,7 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     }
     wanted = {("meta", "deliveries"), ("meta", "current_files"), ("meta", "unknown_columns")}
     wanted |= {("meta", "unknown_codes"), ("meta", "delivered_codes"), ("meta", "current_codes")}
-    wanted |= {("meta", "labels")}
+    wanted |= {("meta", "labels"), ("meta", "layout_overrides")}
     wanted |= {("raw", name) for name in LAYOUTS} | {("source_current", name) for name in LAYOUTS}
     if wanted <= existing:
         if not _has_note_column(con):
@@ -296,6 +309,7 @@ def ingest(
     allow_older: bool = False,
     strict: bool = False,
     strict_codes: bool = False,
+    layouts: Path | None = None,
 ) -> IngestResult:
     """Validate and apply the delivery in ``folder``; raises :class:`DeliveryRejected`.
 
@@ -307,13 +321,25 @@ def ingest(
     ``meta.unknown_codes``); with ``strict_codes`` (or for a list in ``STRICT_CODELISTS``) they reject
     the delivery (``code list`` rule). Code lists delivered as files (see
     :mod:`warehouse.ingest.codelists`) replace the shipped seeds in the contracts.
+
+    Layout overrides (:mod:`warehouse.ingest.overrides`): a ``layouts.toml`` at the top of the delivery
+    folder and/or the project file ``layouts`` (the delivery's file wins per key) remap columns, add
+    sentinels (loaded as NULL) and extra codes per table. A problem in either file rejects the delivery
+    before anything else; the files in force are part of the delivery id and recorded in
+    ``meta.layout_overrides``.
     """
     started = time.perf_counter()
     folder = folder.resolve()
     if not folder.is_dir():
         raise DeliveryRejected(str(folder), [Violation(str(folder), "no delivery", "folder does not exist")])
+    overrides, override_violations = read_overrides(folder, layouts)
+    if override_violations:  # a bad overrides file: say so, and decide nothing else
+        raise DeliveryRejected(folder.name, override_violations)
     found = discover(folder)
     files, violations = found.tables, found.violations
+    if overrides:
+        found.skipped = [name for name in found.skipped if name != OVERRIDES_FILE]
+        files = [_with_overrides(table, overrides) for table in files]
     codelists, still_skipped, list_violations = find_codelists(folder, found.skipped)
     violations.extend(list_violations)
     listed = {
@@ -327,7 +353,9 @@ def ingest(
         raise DeliveryRejected(folder.name, violations)
     checksums = {f.name: sha256_file(f.path) for table in files for f in table.files}
     list_checksums = {c.name: sha256_file(c.path) for c in codelists}
-    delivery_id = delivery_id_for(list(checksums.items()) + list(list_checksums.items()))
+    # the overrides change what is loaded: the same files read with other overrides are another delivery
+    override_checksums = [(f"{OVERRIDES_FILE}:{source.source}", source.sha256) for source in overrides.sources]
+    delivery_id = delivery_id_for(list(checksums.items()) + list(list_checksums.items()) + override_checksums)
     initialised = _is_initialised(con)
     already = None
     if initialised:
@@ -474,6 +502,12 @@ def ingest(
                 )
             finally:
                 con.unregister("_delivered_list")
+        con.execute("delete from meta.layout_overrides where delivery_id = ?", [delivery_id])
+        for source in overrides.sources:
+            con.execute(
+                "insert into meta.layout_overrides values (?, ?, ?, ?, ?)",
+                [delivery_id, source.source, source.name, source.sha256, source.text],
+            )
         seconds = time.perf_counter() - started
         if already is not None:  # re-applying a delivery that was rolled back
             con.execute(
@@ -533,6 +567,14 @@ def _flag_codes(
         )
 
 
+def _with_overrides(table: DeliveredTable, overrides) -> DeliveredTable:
+    """The delivered table read with the layout overrides for its file year."""
+    layout = overrides.layout_for(table.layout, table.year)
+    if layout is table.layout:
+        return table
+    return dataclasses.replace(table, files=tuple(dataclasses.replace(part, layout=layout) for part in table.files))
+
+
 def _file_id(delivery_id: str, delivered: DeliveredFile) -> str:
     return f"{delivery_id}:{delivered.name}"
 
@@ -582,7 +624,9 @@ def _insert_raw(
     for column in layout.columns:
         if column.name in mapping:
             ref = '"' + mapping[column.name].replace('"', '""') + '"'
-            if column.kind == "rin":
+            if column.null_values:  # sentinels of a layouts.toml: missing, loaded as NULL
+                ref = f"case when trim({ref}) in ({', '.join(_sql_text(v) for v in column.null_values)}) then null else {ref} end"
+            elif column.kind == "rin":
                 # the person key rule has accepted only 9-digit keys (surrounding blanks allowed) and the
                 # masked value: store the key without blanks (a plain trim, no per-row pattern match)
                 ref = f"trim({ref})"
@@ -604,6 +648,10 @@ def _insert_raw(
         """,
         params,
     )
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _drop_stages(con: duckdb.DuckDBPyConnection, staged) -> None:
