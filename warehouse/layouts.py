@@ -2,8 +2,14 @@
 
 One registry serves the synthetic generator (what to write) and the ingest layer
 (what to expect). Column names follow ``../shared/reference/cbs-layouts.md``; layouts
-marked there as proposals ([P]) are used as proposed and every column can be remapped
-per table through :data:`COLUMN_REMAPS` or a ``layouts.toml`` in the delivery folder.
+marked there as proposals ([P]) are used as proposed. A delivery whose columns differ is fitted without
+editing this module: a ``layouts.toml`` at the top of the delivery folder, or a project file given with
+``warehouse ingest --layouts FILE`` (both: the delivery's file wins per key), renames delivered columns per
+table and per file year, adds sentinels (loaded as NULL) and extra codes of a code-list column; it is
+validated before anything is loaded and recorded in ``meta.layout_overrides`` (:mod:`warehouse.ingest.overrides`,
+``docs/layout-overrides.md``). A remap is applied as an alias of the layout column, sentinels extend
+``Column.sentinels`` (and ``Column.null_values``), codes ``Column.extra_codes``, for that ingest only.
+:data:`COLUMN_REMAPS` holds remaps that ship with the code (empty: every known alias is in ``Column.aliases``).
 
 Column kinds
 ------------
@@ -35,8 +41,9 @@ column without an explicit meaning takes the default of its kind (``rin``/``rins
 ``amount``  a finite number with ``|x| <`` :data:`MAX_AMOUNT` (rejects ``inf``, ``nan`` and
             overflow such as ``1e308`` or ``1e400``), or between ``low`` and ``high`` when given
 
-Sentinels of a column (``----``, ``--``, open-end dates) are always allowed; empty values are
-allowed except in key and spell columns.
+Sentinels of a column (``----``, ``--``, open-end dates) are always allowed and loaded as delivered (the
+staging models read them); sentinels added by a ``layouts.toml`` are allowed and loaded as NULL. Empty values
+are allowed except in key and spell columns.
 """
 
 from __future__ import annotations
@@ -501,7 +508,8 @@ _register(
     "MENSENHANDELZAKEN{year}TABV{version}",
 )
 
-#: Per-table column remaps (delivered name -> layout name) for proposal layouts.
+#: Per-table column remaps (delivered name -> layout name) shipped with the code, used only when the layout
+#: name itself is not delivered. A researcher uses a ``layouts.toml`` instead (warehouse.ingest.overrides).
 COLUMN_REMAPS: dict[str, dict[str, str]] = {name: {} for name in LAYOUTS}
 
 
