@@ -27,6 +27,7 @@ deliveries give the same current data. Same seed, same files.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,8 @@ def _falsify(df: pd.DataFrame, table: str) -> pd.DataFrame:
     first = wrong[column].iloc[0]
     if isinstance(first, str):
         wrong.loc[wrong.index[0], column] = "9" if first != "9" else "8"
+    elif hasattr(first, "toordinal"):  # a date of an SPSS DATE column
+        wrong.loc[wrong.index[0], column] = first + dt.timedelta(days=1)
     else:
         wrong.loc[wrong.index[0], column] = (0 if pd.isna(first) else first) + 1
     return wrong
