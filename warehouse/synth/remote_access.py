@@ -14,6 +14,9 @@ throws at the ingest (cbs-layouts.md §1.1):
 * one column not in the layout (``EXTRAKOLOM``) added to the GBAOVERLIJDENTAB file (listed as an
   unknown column by the ingest, not loaded);
 * a stray ``LEESMIJ.txt`` at the top (listed as skipped);
+* the delivered country code list ``codelists/countries.csv`` (``code,label``): every code of the
+  shipped seed plus every country code the generator draws, so the ingest checks the country
+  columns against the delivered list instead of the seed (``IngestResult.codelists``);
 * with ``--format csv``, ZVWZORGKOSTENTAB delivered as ``.parquet`` (string columns, empty fields as
   nulls, as the csv reader sees them), the wrong lower version staying ``.csv``: formats mixed in
   one tree and within one year.
@@ -24,6 +27,7 @@ deliveries give the same current data. Same seed, same files.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +41,8 @@ from ..layouts import LAYOUTS, identify
 
 LAYOUT_CHOICES = ("flat", "remote-access")
 STRAY_FILE = "LEESMIJ.txt"
+CODELIST_FOLDER = "codelists"
+COUNTRIES_FILE = f"{CODELIST_FOLDER}/countries.csv"
 EXTRA_COLUMN = "EXTRAKOLOM"
 SPLIT_TABLE = "gbapersoontab"
 EXTRA_COLUMN_TABLE = "gbaoverlijdentab"
@@ -60,6 +66,7 @@ class RemoteAccessTree:
     parts: list[str] = field(default_factory=list)  # the parts of the split table, in order
     unknown_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # relative path -> columns
     skipped: list[str] = field(default_factory=list)  # stray files
+    codelists: dict[str, str] = field(default_factory=dict)  # code list -> relative path of the delivered file
 
 
 def table_folders() -> set[str]:
@@ -88,7 +95,10 @@ def _read(path: Path, fmt: str) -> pd.DataFrame:
         return pq.read_table(path).to_pandas()
     import pyreadstat
 
-    df, _ = pyreadstat.read_sav(str(path))
+    df, meta = pyreadstat.read_sav(str(path))
+    # keep the SPSS types and labels for the rewrite (DATE columns stay dates, see ``_write``)
+    df.attrs["sav"] = (dict(meta.original_variable_types), dict(meta.column_names_to_labels),
+                       dict(meta.variable_value_labels))
     return df
 
 
@@ -100,9 +110,14 @@ def _write(df: pd.DataFrame, path: Path, fmt: str) -> None:
     else:
         import pyreadstat
 
-        strings = [c for c in df.columns if df[c].dtype == object]
-        widths = {c: max(1, int(df[c].astype(str).str.len().max()) if len(df) else 1) for c in strings}
-        pyreadstat.write_sav(df, str(path), variable_format={c: f"A{w}" for c, w in widths.items()})
+        formats, labels, values = df.attrs.get("sav", ({}, {}, {}))
+        formats = {c: f for c, f in formats.items() if c in df.columns}
+        for c in df.columns:  # a column added here (EXTRAKOLOM) is a string
+            if c not in formats:
+                formats[c] = f"A{max(1, int(df[c].astype(str).str.len().max()) if len(df) else 1)}"
+        pyreadstat.write_sav(df, str(path), variable_format=formats,
+                             column_labels={c: labels.get(c) or c for c in df.columns},
+                             variable_value_labels={c: v for c, v in values.items() if c in df.columns} or None)
 
 
 def _falsify(df: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -123,6 +138,8 @@ def _falsify(df: pd.DataFrame, table: str) -> pd.DataFrame:
     first = wrong[column].iloc[0]
     if isinstance(first, str):
         wrong.loc[wrong.index[0], column] = "9" if first != "9" else "8"
+    elif hasattr(first, "toordinal"):  # a date of an SPSS DATE column
+        wrong.loc[wrong.index[0], column] = first + dt.timedelta(days=1)
     else:
         wrong.loc[wrong.index[0], column] = (0 if pd.isna(first) else first) + 1
     return wrong
@@ -246,8 +263,32 @@ def arrange(out: Path, files: dict[str, int], fmt: str, version: int, seed: int)
                 tree.files[_rel(out, target)] = rows
     (out / STRAY_FILE).write_text(STRAY_TEXT, encoding="utf-8")
     tree.skipped.append(STRAY_FILE)
+    write_countries(out / COUNTRIES_FILE)
+    tree.codelists["countries"] = COUNTRIES_FILE
     tree.files = dict(sorted(tree.files.items()))
     return tree
+
+
+def country_codes() -> dict[str, str]:
+    """Code -> name of every country the delivered list holds: the shipped seed's countries plus
+    every birth / migration country code the generator draws (all in the seed today)."""
+    import csv
+
+    from ..config import SEEDS_DIR
+    from .demography import NL, OTHER, TRADITIONAL
+
+    with open(SEEDS_DIR / "countries.csv", newline="", encoding="utf-8") as fh:
+        codes = {row["code"]: row["country"] for row in csv.DictReader(fh)}
+    for code in (NL, *TRADITIONAL.tolist(), *OTHER.tolist()):
+        codes.setdefault(str(code), f"Land {code}")
+    return dict(sorted(codes.items()))
+
+
+def write_countries(path: Path) -> None:
+    """The delivered country code list (``code,label``, sorted by code)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["code,label"] + [f"{code},{label}" for code, label in country_codes().items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _rel(out: Path, path: Path) -> str:
@@ -263,3 +304,6 @@ def clear(out: Path) -> None:
         if (out / name).is_dir() and not (out / name).is_symlink():
             shutil.rmtree(out / name)
     (out / STRAY_FILE).unlink(missing_ok=True)
+    (out / COUNTRIES_FILE).unlink(missing_ok=True)
+    if (out / CODELIST_FOLDER).is_dir() and not any((out / CODELIST_FOLDER).iterdir()):
+        (out / CODELIST_FOLDER).rmdir()

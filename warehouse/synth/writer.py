@@ -2,7 +2,8 @@
 
 csv and parquet stream chunk by chunk (csv: append; parquet: one ParquetWriter per file). pyreadstat
 cannot append, so for ``sav`` chunks are staged as parquet files and converted table by table at close
-(memory then scales with the largest single table, not with the whole delivery).
+(memory then scales with the largest single table, not with the whole delivery) into typed, labelled
+SPSS files as CBS ships them (date columns ``DATE11``, see ``sav.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..layouts import LAYOUTS
+from .sav import write_sav
 
 NUMERIC = {"int", "num"}
 
@@ -154,8 +156,6 @@ class DeliveryWriter:
                 shutil.rmtree(self._stage / name, ignore_errors=True)
             del self.rows[name], self.columns[name]
         if self.fmt == "sav" and self._stage is not None and self._stage.exists():
-            import pyreadstat
-
             for name, (table, cols) in sorted(self.columns.items()):
                 stage = self._stage / name
                 parts = sorted(stage.iterdir()) if stage.exists() else []
@@ -163,14 +163,6 @@ class DeliveryWriter:
                 if df is None or len(df) == 0:
                     df = pd.DataFrame({c: pd.Series(dtype="float64" if k in NUMERIC else object)
                                        for c, k in column_kinds(table, cols).items()})
-                kinds = column_kinds(table, cols)
-                for c in cols:
-                    if kinds[c] in NUMERIC:
-                        df[c] = df[c].astype("float64")
-                    else:
-                        df[c] = df[c].astype(object).where(df[c].notna(), "")
-                widths = {c: max(1, int(df[c].str.len().max()) if len(df) else 1) for c in cols if kinds[c] not in NUMERIC}
-                pyreadstat.write_sav(df, str(self.out / f"{name}.sav"),
-                                     variable_format={c: f"A{w}" for c, w in widths.items()})
+                write_sav(table, df[cols], self.out / f"{name}.sav")
             shutil.rmtree(self._stage)
         return dict(sorted(self.rows.items()))
