@@ -35,19 +35,9 @@ def loaded(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny delivery ingested and built with dbt (module-scoped: built once per module)."""
-    from warehouse.db import connect
-    from warehouse.dbt_driver import build_args, run_dbt
-    from warehouse.ingest import ingest
+    from fixtures.warehouses import build_tiny
 
-    root = tmp_path_factory.mktemp("tiny_warehouse")
-    delivery = write_tiny_delivery(root / "delivery")
-    db = root / "warehouse.duckdb"
-    con = connect(db)
-    ingest(con, delivery)
-    con.close()
-    outcome = run_dbt(db, build_args())
-    assert outcome.success, outcome.failures
-    return db
+    return build_tiny(tmp_path_factory.mktemp("tiny_warehouse"))
 
 
 @pytest.fixture(scope="session")

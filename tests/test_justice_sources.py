@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fixtures.tiny_delivery import TABLES, write_tiny_delivery
+from fixtures.tiny_delivery import TABLES
 
 CASE_COLUMNS = [
     "RINPERSOONS", "RINPERSOON", "OMZAAKNUMMER", "OMDATUMINSCHRIJVING", "OMSOORTVERDACHTE", "OMDATUMPLEGEN",
@@ -51,21 +51,12 @@ from intermediate.int_cases where case_source = 'om' order by case_id
 
 
 def _build(root: Path, with_offences: bool) -> Path:
-    from warehouse.db import connect
-    from warehouse.dbt_driver import build_args, run_dbt
-    from warehouse.ingest import ingest
+    from fixtures.warehouses import build_tiny
 
     tables = {**TABLES, CASE_FILE: (CASE_COLUMNS, CASES)}
     if with_offences:
         tables[OFFENCE_FILE] = (OFFENCE_COLUMNS, OFFENCES)
-    delivery = write_tiny_delivery(root / "delivery", tables)
-    db = root / "warehouse.duckdb"
-    con = connect(db)
-    ingest(con, delivery)
-    con.close()
-    outcome = run_dbt(db, build_args())
-    assert outcome.success, outcome.failures
-    return db
+    return build_tiny(root, tables)
 
 
 @pytest.fixture(scope="module")

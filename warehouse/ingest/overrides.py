@@ -227,9 +227,7 @@ def _merge_remap(file: str, layout: TableLayout, where: str, value: object, into
             continue
         column = _find_column(layout, target)
         if column is None:
-            close = difflib.get_close_matches(target.upper(), layout.column_names, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            problems.append(_problem(file, table, key, f"remap target {target} is not a column of {table}{hint}"))
+            problems.append(_not_a_column(file, layout, key, target, "remap target "))
             continue
         if upper in seen:
             problems.append(_problem(file, table, key, f"{seen[upper]} and {delivered} are the same delivered column (names ignore case)"))
@@ -247,6 +245,12 @@ def _merge_remap(file: str, layout: TableLayout, where: str, value: object, into
     return problems
 
 
+def _not_a_column(file: str, layout: TableLayout, key: str, name: str, what: str = "") -> Violation:
+    close = difflib.get_close_matches(name.upper(), layout.column_names, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return _problem(file, layout.name, key, f"{what}{name} is not a column of {layout.name}{hint}")
+
+
 def _merge_values(file: str, layout: TableLayout, kind: str, value: object, into: dict) -> list[Violation]:
     table = layout.name
     if not isinstance(value, dict):
@@ -256,9 +260,7 @@ def _merge_values(file: str, layout: TableLayout, kind: str, value: object, into
         key = f"{kind}.{name}"
         column = _find_column(layout, name)
         if column is None:
-            close = difflib.get_close_matches(name.upper(), layout.column_names, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            problems.append(_problem(file, table, key, f"{name} is not a column of {table}{hint}"))
+            problems.append(_not_a_column(file, layout, key, name))
             continue
         items, wrong = _strings(file, table, key, values)
         if wrong:
