@@ -254,3 +254,24 @@ def test_unknown_columns_table_exists_after_first_ingest(loaded: Path) -> None:
     con = duckdb.connect(str(loaded), read_only=True)
     assert con.execute("select count(*) from meta.unknown_columns").fetchone()[0] == 0
     con.close()
+
+
+def test_refresh_checks_a_delivery_like_ingest(tmp_path: Path) -> None:
+    """`warehouse refresh` passes the ingest's options on: --strict rejects unknown columns (the warehouse file
+    unchanged), and without it the refresh applies the delivery and lists them."""
+    from fixtures.warehouses import build_tiny, file_hash
+    from warehouse.refresh import refresh
+
+    db = build_tiny(tmp_path / "built")
+    tables = copy.deepcopy(TABLES)
+    _add_column(KINDOUDER, "EXTRA", lambda index, row, columns: "x")(tables)
+    folder = write_tiny_delivery(tmp_path / "new", tables)
+    before = file_hash(db)
+    with pytest.raises(DeliveryRejected, match="unknown column"):
+        refresh(db, folder, ingest_options={"strict": True})
+    assert file_hash(db) == before
+    result = refresh(db, folder)
+    assert result.applied
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select column_name from meta.unknown_columns").fetchall() == [("EXTRA",)]
+    con.close()

@@ -27,6 +27,26 @@ DbOption = Annotated[
     Path | None,
     typer.Option("--db", help="Warehouse database file (default: $WAREHOUSE_DB or ./warehouse.duckdb)."),
 ]
+#: How `ingest` and `refresh` check a delivery (warehouse.ingest.ingest's options).
+AllowOlderOption = Annotated[
+    bool,
+    typer.Option("--allow-older", help="Accept a delivery that makes an older version of a table current (recorded)."),
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Reject the delivery if a file has columns that are not in its table layout.")
+]
+StrictCodesOption = Annotated[
+    bool,
+    typer.Option("--strict-codes", help="Reject the delivery if a code is not in its code list (default: keep and flag it)."),
+]
+LayoutsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--layouts",
+        help="Project layout overrides (TOML: remap, sentinels, codes per table); a layouts.toml in the "
+        "delivery folder wins per key. See docs/layout-overrides.md.",
+    ),
+]
 #: The writers (ingest, refresh, build, rollback) take the warehouse's writer lock (warehouse.lock).
 WaitOption = Annotated[
     float,
@@ -55,25 +75,10 @@ def ingest(
     ],
     db: DbOption = None,
     wait: WaitOption = 0,
-    allow_older: Annotated[
-        bool,
-        typer.Option("--allow-older", help="Accept a delivery that makes an older version of a table current (recorded)."),
-    ] = False,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Reject the delivery if a file has columns that are not in its table layout.")
-    ] = False,
-    strict_codes: Annotated[
-        bool,
-        typer.Option("--strict-codes", help="Reject the delivery if a code is not in its code list (default: keep and flag it)."),
-    ] = False,
-    layouts: Annotated[
-        Path | None,
-        typer.Option(
-            "--layouts",
-            help="Project layout overrides (TOML: remap, sentinels, codes per table); a layouts.toml in the "
-            "delivery folder wins per key. See docs/layout-overrides.md.",
-        ),
-    ] = None,
+    allow_older: AllowOlderOption = False,
+    strict: StrictOption = False,
+    strict_codes: StrictCodesOption = False,
+    layouts: LayoutsOption = None,
 ) -> None:
     """Validate a delivery and apply it atomically to the raw layer (no-op if already applied).
 
@@ -184,6 +189,10 @@ def refresh(
     delivery: Annotated[Path, typer.Argument(help="Delivery folder with new or replaced CBS tables.")],
     db: DbOption = None,
     wait: WaitOption = 0,
+    allow_older: AllowOlderOption = False,
+    strict: StrictOption = False,
+    strict_codes: StrictCodesOption = False,
+    layouts: LayoutsOption = None,
 ) -> None:
     """Apply a new delivery and rebuild (and test) only the models downstream of its tables, all or nothing."""
     from warehouse.ingest import DeliveryRejected
@@ -200,11 +209,13 @@ def refresh(
             result = run_refresh(
                 path, delivery, progress=lambda msg: status.update(msg), wait=wait,
                 command=f"warehouse refresh {delivery}", on_wait=notice,
+                ingest_options={"allow_older": allow_older, "strict": strict, "strict_codes": strict_codes,
+                                "layouts": layouts},
             )
     except WarehouseBusy as error:
         _fail_line(str(error))
     except (DeliveryRejected, RefreshFailed, FileNotFoundError) as error:
-        _fail(str(error), code=2)
+        _fail(escape(str(error)), code=2)  # escaped: rule names are in [brackets]
     if not result.applied:
         console.print(f"delivery {result.delivery_id}: already applied, nothing to do")
         return

@@ -63,21 +63,23 @@ def _checkpoint(db: Path) -> None:
 
 
 def refresh(
-    db: Path, delivery: Path, *, progress=None, wait: float = 0, command: str | None = None, on_wait=None
+    db: Path, delivery: Path, *, progress=None, wait: float = 0, command: str | None = None, on_wait=None,
+    ingest_options: dict | None = None,
 ) -> RefreshResult:
     """Ingest ``delivery`` and rebuild the models downstream of its tables, all or nothing.
 
     Holds the writer lock on ``db`` throughout (waiting up to ``wait`` seconds for another writer,
     else :class:`warehouse.lock.WarehouseBusy`); ``command`` names this run in the lock file and
-    ``on_wait(holder)`` is called once if it has to wait.
+    ``on_wait(holder)`` is called once if it has to wait. ``ingest_options`` go to
+    :func:`warehouse.ingest.ingest` (``allow_older``, ``strict``, ``strict_codes``, ``layouts``).
     """
     if not db.exists():
         raise FileNotFoundError(f"{db} does not exist: ingest and build a first delivery before refreshing")
     with writer_lock(db, command or f"refresh {delivery}", wait, on_wait=on_wait):
-        return _refresh_locked(db, delivery, progress=progress)
+        return _refresh_locked(db, delivery, progress=progress, ingest_options=ingest_options)
 
 
-def _refresh_locked(db: Path, delivery: Path, *, progress=None) -> RefreshResult:
+def _refresh_locked(db: Path, delivery: Path, *, progress=None, ingest_options: dict | None = None) -> RefreshResult:
     from warehouse.db import connect
 
     started = time.perf_counter()
@@ -91,7 +93,7 @@ def _refresh_locked(db: Path, delivery: Path, *, progress=None) -> RefreshResult
     try:
         con = connect(work)
         try:
-            result = ingest(con, delivery, progress=progress)
+            result = ingest(con, delivery, progress=progress, **(ingest_options or {}))
         finally:
             con.close()
         ingest_seconds = time.perf_counter() - started
