@@ -256,6 +256,9 @@ def test_report_sql_dir_runs_through_the_gate(con: duckdb.DuckDBPyConnection, tm
     (folder / "copy.sql").write_text(f"copy (select * from {POP}) to '{tmp_path}/leaked.csv'")
     with pytest.raises(GuardError, match="COPY"):
         run_queries(con, sql_dir=folder)
+    (folder / "copy.sql").write_text(f"create table marts.leak as select * from {POP}")
+    with pytest.raises(GuardError, match="CREATE"):
+        run_queries(con, sql_dir=folder)
     (folder / "copy.sql").unlink()
     (folder / "rows.sql").write_text(f"select person_id, birth_date from {POP}")
     with pytest.raises(GuardError, match="person key"):

@@ -59,6 +59,7 @@ from python_udfs.sdc import round5
 from warehouse.disclosure import Profile, get_profile
 from warehouse.guard import (
     DIALECT,
+    FIGURE_TABLE_MACROS,
     PERSON_SCHEMAS,
     SAFE_SCHEMAS,
     STATISTICS_UDFS,
@@ -68,6 +69,7 @@ from warehouse.guard import (
     analyse,
     check_export,
     check_read_only,
+    function_name,
     is_person_key,
 )
 
@@ -90,7 +92,6 @@ _STATISTICS = frozenset(
 )
 #: Statistics whose value is driven by the largest contributions: the dominance rules apply.
 _DOMINATED = frozenset({"sum", "fsum", "sumkahan", "kahan_sum", "avg", "mean"})
-TEST_UDFS = STATISTICS_UDFS
 _LIST_AGGREGATES = frozenset({"list", "array_agg"})
 @dataclass(frozen=True)
 class AggregateRelation:
@@ -109,7 +110,6 @@ AGGREGATE_RELATIONS: dict[tuple[str, str], AggregateRelation] = {
     ("marts", "fct_control_kinship"): AggregateRelation(
         "n_controls", frozenset({"control_group", "relation"}), frozenset({"n_related", "n_controls"})),
 }
-FIGURE_MACROS = ("group_summary", "before_after_summary")
 
 ROWS, CELLS, CONST = "rows", "cells", "const"
 #: Classes of an output column: a group key, a count, a statistic, or a model/test result (the fields of a
@@ -129,7 +129,7 @@ def _macro_definitions(con: Any) -> dict[str, tuple[list[str], str]]:
     rows = con.execute(
         "select function_name, parameters, macro_definition from duckdb_functions() "
         "where function_type = 'table_macro' and schema_name = 'marts' and function_name in "
-        f"({', '.join(repr(m) for m in FIGURE_MACROS)})"
+        f"({', '.join(repr(m) for m in sorted(FIGURE_TABLE_MACROS))})"
     ).fetchall()
     return {name: (list(params), body) for name, params, body in rows}
 
@@ -154,13 +154,13 @@ def expand_macros(statement: exp.Expression, con: Any) -> exp.Expression:
     calls = [
         t for t in statement.find_all(exp.Table)
         if isinstance(t.this, exp.Func) and t.db.lower() == "marts"
-        and _fname(t.this) in FIGURE_MACROS
+        and function_name(t.this) in FIGURE_TABLE_MACROS
     ]
     if not calls:
         return statement
     definitions = _macro_definitions(con)
     for table in calls:
-        name = _fname(table.this)
+        name = function_name(table.this)
         if name not in definitions:
             raise GateError(f"marts.{name}() is not defined in this warehouse: run `warehouse build`")
         params, body = definitions[name]
@@ -183,7 +183,7 @@ def expand_macros(statement: exp.Expression, con: Any) -> exp.Expression:
         except SqlglotError:
             raise GateError(f"cannot parse the definition of marts.{name}") from None
         for node in list(query.find_all(exp.Table)):
-            if isinstance(node.this, exp.Func) and _fname(node.this) == "query_table":
+            if isinstance(node.this, exp.Func) and function_name(node.this) == "query_table":
                 node.replace(exp.to_table(relation).as_(node.alias_or_name or "figure_rows"))
         for column in list(query.find_all(exp.Column)):
             if not column.table and column.name in values and not column.find_ancestor(exp.Lambda):
@@ -217,14 +217,6 @@ def _resolve_columns_filter(query: exp.Expression, con: Any) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _fname(node: exp.Expression) -> str:
-    if isinstance(node, exp.Anonymous):
-        return node.name.lower()
-    if isinstance(node, exp.Func):
-        return node.sql_name().lower()
-    return node.key.lower()
 
 
 def _unalias(node: exp.Expression) -> exp.Expression:
@@ -330,7 +322,7 @@ class _Rewriter:
             args = list(table.this.expressions) + [v for v in table.this.args.values() if isinstance(v, exp.Expression)]
             if any(a.find(exp.Column, exp.Select, exp.Subquery) for a in args):
                 raise GateError(
-                    f"table function {_fname(table.this)}() over warehouse data refused: only literal arguments"
+                    f"table function {function_name(table.this)}() over warehouse data refused: only literal arguments"
                 )
             return Info(CONST), []
         schema, name = table.db.lower(), table.name.lower()
@@ -592,10 +584,10 @@ class _Rewriter:
             if isinstance(argument, exp.Star):
                 continue
             test = exp.Not(this=exp.Is(this=argument.copy(), expression=exp.Null()))
-            if _fname(core) == "sum" and _indicator(argument):  # the persons counted, not all persons
+            if function_name(core) == "sum" and _indicator(argument):  # the persons counted, not all persons
                 test = exp.NEQ(this=argument.copy(), expression=exp.Literal.number(0))
             condition = exp.and_(condition, test) if condition is not None else test
-        if _fname(core) in {"avg", "mean"} and arguments and _indicator(arguments[0]):
+        if function_name(core) in {"avg", "mean"} and arguments and _indicator(arguments[0]):
             # a share (mean of a 0/1 indicator): the persons with 1 and those with 0 must each reach the
             # minimum, or the share and its denominator give a small count away
             ones = exp.NEQ(this=arguments[0].copy(), expression=exp.Literal.number(0))
@@ -636,7 +628,7 @@ class _Rewriter:
         if isinstance(stripped, exp.Filter):
             stripped = stripped.this
         if stripped in aggregates or (isinstance(stripped, exp.Filter) and stripped.this in aggregates):
-            fname = _fname(stripped)
+            fname = function_name(stripped)
             if fname in _COUNTS:
                 return COUNT, False
             if fname == "sum" and _indicator(stripped.this):
@@ -662,7 +654,7 @@ class _Rewriter:
             core = core.this
         if isinstance(core, exp.Case):
             branches = [i.args.get("true") for i in core.args.get("ifs") or []] + [core.args.get("default")]
-            return all(b is None or isinstance(b, exp.Null) or _fname(b) == "error" or self._test_result(b)
+            return all(b is None or isinstance(b, exp.Null) or function_name(b) == "error" or self._test_result(b)
                        for b in branches)
         while isinstance(core, (exp.Paren, exp.Cast)):
             core = core.this
@@ -672,15 +664,15 @@ class _Rewriter:
             core = core.this
         while isinstance(core, exp.Paren):
             core = core.this
-        return isinstance(core, exp.Anonymous) and core.name.lower() in TEST_UDFS
+        return isinstance(core, exp.Anonymous) and core.name.lower() in STATISTICS_UDFS
 
     def _check_aggregate(self, agg: exp.Expression, name: str) -> None:
-        fname = _fname(agg)
+        fname = function_name(agg)
         if fname in _COUNTS or fname in _STATISTICS:
             return
         if fname in _LIST_AGGREGATES:
             parent = agg.parent
-            while parent is not None and not (isinstance(parent, exp.Anonymous) and parent.name.lower() in TEST_UDFS):
+            while parent is not None and not (isinstance(parent, exp.Anonymous) and parent.name.lower() in STATISTICS_UDFS):
                 if isinstance(parent, (exp.Alias, exp.Select)):
                     parent = None
                     break
@@ -724,7 +716,8 @@ class _Rewriter:
             name = item.alias_or_name.lower()
             subs = self._scalar_subqueries(item, scope)
             if subs:
-                kind, count, dom = self.scalar_column(item, name, scope, subs)
+                kind, count = self.scalar_column(item, name, scope, subs)
+                dom = False
             else:
                 kind, dom = self.classify(item, name)
                 if kind == KEY:
@@ -778,7 +771,7 @@ class _Rewriter:
         return False
 
     def scalar_column(self, item: exp.Expression, name: str, scope: Scope, subs: list[Scope]
-                      ) -> tuple[str, exp.Expression, bool]:
+                      ) -> tuple[str, exp.Expression]:
         """An output that is a scalar subquery (``(select count(*) from base) as n_den``): its class and count."""
         core = _unalias(item)
         while isinstance(core, (exp.Cast, exp.Paren)):
@@ -791,7 +784,7 @@ class _Rewriter:
         if info.kind == ROWS:
             raise GateError(f"output column {name!r}: a subquery returning a person-level value refused")
         if info.kind == CONST:
-            return "const", exp.Literal.number(CONSTANT), False
+            return "const", exp.Literal.number(CONSTANT)
         rewritten = sub.expression
         counter = rewritten.copy()
         # the value: the original subquery; the count: the rewritten one, selecting its hidden count
@@ -805,7 +798,7 @@ class _Rewriter:
             kind = COUNT if COUNT in kinds else STAT if STAT in kinds else MODEL
         else:
             kind = "const" if not kinds else KEY
-        return kind, exp.Subquery(this=probe), False
+        return kind, exp.Subquery(this=probe)
 
     # ---- non-aggregating select over cells
 
@@ -817,7 +810,7 @@ class _Rewriter:
             name = item.alias_or_name.lower()
             subs = self._scalar_subqueries(item, scope)
             if subs:
-                kind, count, _ = self.scalar_column(item, name, scope, subs)
+                kind, count = self.scalar_column(item, name, scope, subs)
                 names.append(name)
                 classes.append(set() if kind == "const" else {kind})
                 dominance.append(False)
@@ -1007,7 +1000,7 @@ def _udf_count_fields(con: Any) -> frozenset[str]:
     """Integer fields of the statistics UDFs' result structs (``n``, ``n1``, ``n_01``, ``n_groups`` ...)."""
     rows = con.execute(
         "select return_type from duckdb_functions() where function_name in "
-        f"({', '.join(repr(u) for u in sorted(TEST_UDFS))})"
+        f"({', '.join(repr(u) for u in sorted(STATISTICS_UDFS))})"
     ).fetchall()
     fields = set()
     for (return_type,) in rows:

@@ -130,9 +130,10 @@ def _kind(statement: exp.Expression) -> str:
     return {"TRUNCATETABLE": "TRUNCATE", "USERDEFINEDFUNCTION": "CREATE FUNCTION"}.get(key, key)
 
 
-def _function_name(node: exp.Expression) -> str:
+def function_name(node: exp.Expression) -> str:
+    """Lower-case name of a function call (an unknown function's name without quotes)."""
     if isinstance(node, exp.Anonymous):
-        return str(node.this).lower()
+        return node.name.lower()
     if isinstance(node, exp.Func):
         return node.sql_name().lower()
     return node.key.lower()
@@ -159,7 +160,7 @@ def _check_reads_only_files(statement: exp.Expression) -> None:
         if isinstance(node, exp.Table):
             target = node.this
             if isinstance(target, exp.Func):
-                name = _function_name(target)
+                name = function_name(target)
                 if name in FIGURE_TABLE_MACROS and node.db.lower() == "marts":
                     _check_figure_macro_argument(name, target)
                 elif name not in _SAFE_TABLE_FUNCTIONS:
@@ -168,8 +169,8 @@ def _check_reads_only_files(statement: exp.Expression) -> None:
                 _check_table_name(node, "reading")
         elif isinstance(node, (exp.Summarize, exp.Describe)):
             _check_describe_target(node)
-        elif isinstance(node, exp.Func) and _FILE_FUNCTION_RE.match(_function_name(node)):
-            raise GuardError(f"function {_function_name(node)}() refused: it reads files, settings or the network")
+        elif isinstance(node, exp.Func) and _FILE_FUNCTION_RE.match(function_name(node)):
+            raise GuardError(f"function {function_name(node)}() refused: it reads files, settings or the network")
         if isinstance(node, exp.Select) and node.args.get("into"):
             raise GuardError("SELECT INTO statement refused: only reads are allowed")
 
@@ -260,7 +261,7 @@ def _check_statement(statement: exp.Expression, text: str) -> None:
         target = statement.this
         if isinstance(target, exp.EQ):  # PRAGMA name = value sets a setting
             target = target.this
-        name = _function_name(target) if isinstance(target, exp.Func) else (target.name.lower() if target else "")
+        name = function_name(target) if isinstance(target, exp.Func) else (target.name.lower() if target else "")
         if isinstance(statement.this, exp.EQ):
             raise GuardError(f"PRAGMA {name} refused: only read-only pragmas are allowed")
         if isinstance(target, (exp.Func, exp.Column)) and name in _SAFE_PRAGMAS:
